@@ -1,0 +1,142 @@
+"""The ``nest`` command: parse options, call one library function, map the outcome to an exit code.
+
+Exit codes: 0 success; 2 every problem on the user's side (bad input, bad option, a piece that
+cannot fit), reported as one line on stderr; 1 an internal error (a bug), with its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+
+USER_ERROR, INTERNAL_ERROR = 2, 1
+
+
+class UserError(Exception):
+    """Raised by option parsing: printed as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UserError(f"{self.prog}: {message}")
+
+
+def _progress_listener(quiet: bool):
+    from nesting.search.base import Listener
+
+    class Progress(Listener):
+        def improved(self, elapsed, length, utilization, phase):
+            if not quiet:
+                print(f"  {elapsed:7.2f} s  {phase:<8} length {length:.3f}  utilization {utilization * 100:.2f} %",
+                      file=sys.stderr, flush=True)
+
+        def message(self, text):
+            if not quiet:
+                print(f"  {text}", file=sys.stderr, flush=True)
+
+    return Progress()
+
+
+def _interruptible_stop(time_limit, iterations):
+    """A Stop that the first Ctrl-C/SIGTERM winds down (keeping the best marker); the second aborts."""
+    from nesting.search.base import Stop
+
+    stop = Stop(time_limit=time_limit, iterations=iterations)
+
+    def handler(signum, frame):
+        if stop.requested:
+            raise KeyboardInterrupt
+        print("\n  stopping: finishing with the best verified marker so far (again to abort)",
+              file=sys.stderr, flush=True)
+        stop.request()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def cmd_marker(args) -> int:
+    from nesting.config import NestConfig
+    from nesting.export import parse_formats
+    from nesting.job import MarkerJob, run
+    from nesting.report import summary_text
+
+    job = MarkerJob(
+        input=args.input, out=args.out, width=args.width, time=args.time, iterations=args.iterations,
+        seed=args.seed, strategy=args.strategy, target=args.target, formats=parse_formats(args.formats),
+        units=args.units, workers=args.workers,
+    )
+    budget = args.time if args.time is not None else (None if args.iterations else NestConfig().default_time)
+    stop = _interruptible_stop(budget, args.iterations)
+    marker, written = run(job, stop=stop, listener=_progress_listener(args.quiet))
+    print(summary_text(marker))
+    if marker.stats.get("interrupted"):
+        print("search interrupted: this is the best verified marker found before the stop")
+    print(f"compile {marker.stats['compile_s']:.2f} s (not counted), nesting {marker.elapsed_s:.2f} s")
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from nesting.verify_file import verify_file
+
+    problems = verify_file(args.marker, instance=args.instance)
+    if problems:
+        for line in problems:
+            print(f"{args.marker}: {line}", file=sys.stderr)
+        return USER_ERROR
+    print(f"{args.marker}: verified")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from nesting.config import DEFAULT_CONFIG
+    from nesting.export import DEFAULT_FORMATS
+
+    parser = _Parser(prog="nest", description="Nest garment pattern pieces into short, verified markers.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    marker = commands.add_parser("marker", help="nest a DXF pattern or a JSON instance into a marker")
+    marker.add_argument("input", help="pattern file (.dxf) or strip-packing instance (.json)")
+    marker.add_argument("--width", type=float, help="fabric width (mm for DXF; required for DXF input)")
+    marker.add_argument("--time", type=float, help="search budget in wall-clock seconds (default 30)")
+    marker.add_argument("--iterations", type=int, help="search budget in iterations (reproducible)")
+    marker.add_argument("--seed", type=int, default=DEFAULT_CONFIG.seed)
+    marker.add_argument("--strategy", default=DEFAULT_CONFIG.strategy, help="blf, ga, compact or auto")
+    marker.add_argument("--target", type=float, default=DEFAULT_CONFIG.target_utilization,
+                        help="stop once this utilization (a fraction) is reached; default 0.92")
+    marker.add_argument("--workers", type=int, default=1, help="search processes (independent seeds)")
+    marker.add_argument("--units", help="units of a DXF that does not state them: mm, cm, in")
+    marker.add_argument("--formats", default=",".join(DEFAULT_FORMATS), help="outputs, e.g. json,png")
+    marker.add_argument("--out", required=True, help="output folder")
+    marker.add_argument("--quiet", action="store_true", help="no progress lines")
+    marker.set_defaults(run=cmd_marker)
+
+    verify = commands.add_parser("verify", help="check a marker.json independently")
+    verify.add_argument("marker")
+    verify.add_argument("--instance", help="the JSON instance it claims to nest")
+    verify.set_defaults(run=cmd_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from nesting.errors import NestingError, VerificationError
+    from patterns.errors import PatternError
+
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except VerificationError:
+        raise  # an invalid marker is a bug in the engine: traceback, exit 1
+    except (UserError, PatternError, NestingError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USER_ERROR
+    except KeyboardInterrupt:
+        print("aborted: nothing written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""`nest`: pieces and a fabric in, a verified marker out.
+
+prepare -> NFP cache -> strategy (constructive, genetic, compaction) -> marker -> verify.
+The search works on integer-grid layouts; the marker it returns is rebuilt from the true
+outlines and checked independently before anyone sees it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from nesting.config import DEFAULT_CONFIG, NestConfig
+from nesting.geometry import Prepared, prepare
+from nesting.kernels import warmup
+from nesting.model import Fabric, Marker, Placement
+from nesting.nfp import NFPCache
+from nesting.search.base import Listener, Stop
+from nesting.verify import verify
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A search result on the grid: each item's shape (orientation) and reference position."""
+
+    shape_of: np.ndarray  # (k,) int64 index into Prepared.shapes
+    position: np.ndarray  # (k, 2) float64 grid units
+
+
+@dataclass
+class Problem:
+    """What strategies share: the prepared pieces, the NFPs and the configuration."""
+
+    prep: Prepared
+    cache: NFPCache
+    config: NestConfig
+
+    def length_of(self, layout: Layout) -> float:
+        """Marker length (grid units) of a layout: the rightmost collision-free extent."""
+        maxx = np.array([self.prep.shapes[s].bounds[2] for s in layout.shape_of])
+        return float(np.max(layout.position[:, 0] + maxx)) if len(maxx) else 0.0
+
+    def utilization_at(self, length_grid: float) -> float:
+        area = sum(self.prep.pieces[p].area for p in self.prep.item_piece)
+        return area / (self.prep.fabric.width * length_grid / self.prep.scale)
+
+
+def nest(
+    pieces,
+    fabric: Fabric,
+    config: NestConfig = DEFAULT_CONFIG,
+    stop: Stop | None = None,
+    listener: Listener | None = None,
+    input_name: str = "",
+    units: str = "mm",
+) -> Marker:
+    """Nest ``pieces`` on ``fabric`` into the shortest verified marker the budget allows.
+
+    Parameters
+    ----------
+    pieces : sequence of `patterns.Piece` (outline, demand, allowed orientations).
+    fabric : `Fabric` (width, margins, zones, optional table length), same units as pieces.
+    config : `NestConfig` (seed, budgets, strategy, spacing).
+    stop : a `Stop`; by default one built from ``config.time_limit`` / ``config.iterations``.
+    listener : receives each improvement; the engine itself never prints.
+
+    Raises
+    ------
+    InfeasibleError : a piece fits the fabric in none of its allowed orientations.
+    VerificationError : the engine produced an invalid marker (a bug; never returned).
+    """
+    from nesting.search import get_strategy
+
+    listener = listener or Listener()
+    compile_seconds = warmup()
+    if stop is None:
+        budget = config.time_limit if config.time_limit is not None else (None if config.iterations else config.default_time)
+        stop = Stop(time_limit=budget, iterations=config.iterations)
+    else:
+        stop.started = time.perf_counter()
+    prep = prepare(pieces, fabric, config)
+    cache = NFPCache([s.ring for s in prep.shapes] + list(prep.zones))
+    problem = Problem(prep, cache, config)
+    listener.message(
+        f"{len(prep.item_piece)} pieces, {len(prep.shapes)} shapes, {cache.computed_pairs} NFPs in {cache.build_seconds:.2f} s"
+    )
+    strategy = get_strategy(config.strategy)
+    layout = strategy(problem, stop, listener, np.random.default_rng(config.seed))
+    marker = to_marker(problem, layout, input_name, units, stop.elapsed())
+    marker.stats.update(
+        compile_s=compile_seconds, nfp_s=cache.build_seconds, nfp_pairs=cache.computed_pairs,
+        nfp_memory_bytes=cache.memory_bytes, strategy=config.strategy, iterations=stop.used_iterations,
+        interrupted=stop.requested,
+    )
+    return verify(marker, config.tolerances)
+
+
+def to_marker(problem: Problem, layout: Layout, input_name="", units="mm", elapsed=0.0) -> Marker:
+    """The marker of a grid layout, with its length measured on the true outlines."""
+    prep = problem.prep
+    placements = []
+    length = 0.0
+    for item, (s, (x, y)) in enumerate(zip(layout.shape_of, layout.position)):
+        shape = prep.shapes[s]
+        px, py = x / prep.scale, y / prep.scale
+        placements.append(Placement(int(prep.item_piece[item]), int(prep.item_copy[item]), shape.rotation, shape.mirrored, px, py))
+    marker = Marker(
+        pieces=prep.pieces, fabric=prep.fabric, placements=tuple(placements), length=0.0,
+        seed=problem.config.seed, elapsed_s=elapsed, input=input_name, units=units,
+        target_utilization=problem.config.target_utilization, spacing=problem.config.spacing,
+    )
+    length = max(polygon.bounds[2] for polygon in marker.polygons()) + prep.fabric.margins.end
+    return Marker(
+        pieces=marker.pieces, fabric=marker.fabric, placements=marker.placements, length=length,
+        seed=marker.seed, elapsed_s=elapsed, input=input_name, units=units,
+        target_utilization=marker.target_utilization, spacing=marker.spacing, stats={},
+    )

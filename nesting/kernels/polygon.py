@@ -1,0 +1,96 @@
+"""Point, segment and ring kernels on flat float64 arrays.
+
+A *ring set* is ``(xy, offsets)``: ring r is ``xy[offsets[r]:offsets[r + 1]]``, open (first
+vertex not repeated). A region made of several rings (an NFP with holes, say) is the rings
+``r0 .. r1 - 1``, read with the even-odd rule.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def point_in_rings(px, py, xy, offsets, r0, r1):
+    """True if (px, py) lies inside the region (even-odd over rings r0..r1-1).
+
+    Points on the boundary may go either way: callers use `depth_in_rings` with a tolerance
+    where it matters.
+    """
+    inside = False
+    for r in range(r0, r1):
+        start, end = offsets[r], offsets[r + 1]
+        n = end - start
+        j = end - 1
+        for i in range(start, end):
+            xi, yi = xy[i, 0], xy[i, 1]
+            xj, yj = xy[j, 0], xy[j, 1]
+            if (yi > py) != (yj > py):
+                x_cross = xi + (py - yi) * (xj - xi) / (yj - yi)
+                if px < x_cross:
+                    inside = not inside
+            j = i
+        if n == 0:
+            continue
+    return inside
+
+
+@njit(cache=True, nogil=True)
+def distance_to_rings(px, py, xy, offsets, r0, r1):
+    """Euclidean distance from (px, py) to the nearest edge of rings r0..r1-1."""
+    best = np.inf
+    for r in range(r0, r1):
+        start, end = offsets[r], offsets[r + 1]
+        j = end - 1
+        for i in range(start, end):
+            ax, ay = xy[j, 0], xy[j, 1]
+            bx, by = xy[i, 0], xy[i, 1]
+            dx, dy = bx - ax, by - ay
+            length2 = dx * dx + dy * dy
+            t = 0.0
+            if length2 > 0.0:
+                t = ((px - ax) * dx + (py - ay) * dy) / length2
+                t = min(1.0, max(0.0, t))
+            qx, qy = ax + t * dx - px, ay + t * dy - py
+            d2 = qx * qx + qy * qy
+            if d2 < best:
+                best = d2
+            j = i
+    return math.sqrt(best)
+
+
+@njit(cache=True, nogil=True)
+def depth_in_rings(px, py, xy, offsets, r0, r1):
+    """Penetration depth of (px, py) into the region: distance to its boundary if inside, else 0.
+
+    With the region an NFP, this is the shortest translation that separates the two pieces.
+    """
+    if not point_in_rings(px, py, xy, offsets, r0, r1):
+        return 0.0
+    return distance_to_rings(px, py, xy, offsets, r0, r1)
+
+
+@njit(cache=True, nogil=True)
+def segments_intersect(ax, ay, bx, by, cx, cy, dx, dy):
+    """True if segment ab and segment cd share a point (touching included)."""
+    d1 = (dx - cx) * (ay - cy) - (dy - cy) * (ax - cx)
+    d2 = (dx - cx) * (by - cy) - (dy - cy) * (bx - cx)
+    d3 = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+    d4 = (bx - ax) * (dy - ay) - (by - ay) * (dx - ax)
+    if ((d1 > 0 and d2 < 0) or (d1 < 0 and d2 > 0)) and ((d3 > 0 and d4 < 0) or (d3 < 0 and d4 > 0)):
+        return True
+    if d1 == 0 and _on_segment(cx, cy, dx, dy, ax, ay):
+        return True
+    if d2 == 0 and _on_segment(cx, cy, dx, dy, bx, by):
+        return True
+    if d3 == 0 and _on_segment(ax, ay, bx, by, cx, cy):
+        return True
+    if d4 == 0 and _on_segment(ax, ay, bx, by, dx, dy):
+        return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _on_segment(ax, ay, bx, by, px, py):
+    return min(ax, bx) <= px <= max(ax, bx) and min(ay, by) <= py <= max(ay, by)

@@ -1,0 +1,81 @@
+"""What every search strategy receives: a stop condition and a progress listener.
+
+After sparrow's ``Terminator`` and ``SolutionListener``: the engine never prints and never
+reads the clock on its own; the CLI passes a signal-aware `Stop` and a printing listener,
+tests pass an iteration budget and nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Stop:
+    """When to stop searching: a wall-clock deadline, an iteration budget, or a request.
+
+    ``request()`` (called from a signal handler) asks every loop to wind down at its next check;
+    the best verified marker so far is still returned.
+    """
+
+    time_limit: float | None = None
+    iterations: int | None = None
+    started: float = field(default_factory=time.perf_counter)
+    requested: bool = False
+    used_iterations: int = 0
+
+    def request(self) -> None:
+        self.requested = True
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def remaining(self) -> float:
+        if self.time_limit is None:
+            return float("inf")
+        return self.time_limit - self.elapsed()
+
+    def tick(self, count: int = 1) -> None:
+        self.used_iterations += count
+
+    def share(self, fraction: float) -> Stop:
+        """A child stop over ``fraction`` of what remains (time and iterations), sharing requests."""
+        child = _ChildStop(self)
+        if self.time_limit is not None:
+            child.time_limit = self.elapsed() + max(self.remaining(), 0.0) * fraction
+            child.started = self.started
+        if self.iterations is not None:
+            child.iterations = self.used_iterations + int((self.iterations - self.used_iterations) * fraction)
+            child.used_iterations = self.used_iterations
+        return child
+
+    def done(self) -> bool:
+        if self.requested:
+            return True
+        if self.iterations is not None and self.used_iterations >= self.iterations:
+            return True
+        return self.time_limit is not None and self.elapsed() >= self.time_limit
+
+
+class _ChildStop(Stop):
+    def __init__(self, parent: Stop):
+        super().__init__(started=parent.started)
+        self._parent = parent
+
+    def tick(self, count: int = 1) -> None:
+        super().tick(count)
+        self._parent.tick(count)
+
+    def done(self) -> bool:
+        return self._parent.done() or super().done()
+
+
+class Listener:
+    """Receives progress; the default ignores it."""
+
+    def improved(self, elapsed: float, length: float, utilization: float, phase: str) -> None:
+        """A shorter feasible marker was found."""
+
+    def message(self, text: str) -> None:
+        """A one-line status note (phase changes, compile time)."""

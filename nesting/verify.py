@@ -1,0 +1,98 @@
+"""The independent check every marker passes before it is written or reported.
+
+Pure shapely on the true outlines, sharing nothing with the engine's grid, NFPs or kernels:
+every demanded copy placed once, inside the usable fabric, clear of zones, no two pieces
+overlapping by more than ``overlap`` of the smaller one's area, no two closer than the
+spacing, every orientation allowed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import shapely
+from shapely.geometry import box
+
+from nesting.config import Tolerances
+from nesting.errors import VerificationError
+from nesting.model import Marker, placed_polygon
+
+_ANGLE_TOLERANCE = 1e-6  # degrees
+
+
+def violations(marker: Marker, tolerances: Tolerances = Tolerances(), limit: int = 20) -> list[str]:
+    """Every rule the marker breaks, as readable lines (empty when it is valid)."""
+    problems = []
+    pieces = marker.pieces
+    counts = Counter((p.piece, p.copy) for p in marker.placements)
+    for (piece, copy), count in counts.items():
+        if not 0 <= piece < len(pieces):
+            problems.append(f"placement refers to piece #{piece}, which is not in the marker")
+        elif count > 1:
+            problems.append(f"piece {pieces[piece].id} copy {copy} placed {count} times")
+        elif not 0 <= copy < pieces[piece].demand:
+            problems.append(f"piece {pieces[piece].id} copy {copy} is beyond its demand {pieces[piece].demand}")
+    for index, piece in enumerate(pieces):
+        missing = [c for c in range(piece.demand) if (index, c) not in counts]
+        if missing:
+            problems.append(f"piece {piece.id}: copies {missing} not placed")
+    valid = [p for p in marker.placements if 0 <= p.piece < len(pieces)]
+    for placement in valid:
+        piece = pieces[placement.piece]
+        if not _orientation_allowed(piece, placement):
+            problems.append(
+                f"piece {piece.id} copy {placement.copy}: orientation rotation={placement.rotation:g} "
+                f"mirrored={placement.mirrored} is not allowed"
+            )
+    labels = [f"piece {pieces[p.piece].id} copy {p.copy}" for p in valid]
+    polygons = [placed_polygon(pieces[p.piece], p) for p in valid]
+    problems += layout_violations(polygons, labels, marker.fabric, marker.length, marker.spacing, tolerances)
+    return problems[:limit]
+
+
+def layout_violations(polygons, labels, fabric, length, spacing=0.0, tolerances=Tolerances(), limit=20) -> list[str]:
+    """Geometric rules alone: usable fabric, table length, zones, overlap, spacing."""
+    problems = []
+    slack = tolerances.verify_distance * fabric.width
+    margins = fabric.margins
+    usable = box(margins.start - slack, margins.bottom - slack, length - margins.end + slack,
+                 fabric.width - margins.top + slack)
+    if fabric.max_length is not None and length > fabric.max_length + slack:
+        problems.append(f"marker length {length:g} exceeds the table length {fabric.max_length:g}")
+    for label, polygon in zip(labels, polygons):
+        if not usable.contains(polygon):
+            problems.append(f"{label} is outside the usable fabric (bounds {polygon.bounds})")
+        for zone in fabric.zones:
+            if shapely.intersection(zone, polygon).area > tolerances.verify_overlap * polygon.area:
+                problems.append(f"{label} overlaps a clear zone")
+    tree = shapely.STRtree(polygons)
+    reach = max(spacing - slack, 0.0)
+    for i, polygon in enumerate(polygons):
+        candidates = tree.query(polygon, predicate="dwithin", distance=reach) if reach > 0 else tree.query(polygon)
+        for j in candidates:
+            if j <= i:
+                continue
+            other = polygons[j]
+            overlap = shapely.intersection(polygon, other).area
+            if overlap > tolerances.verify_overlap * min(polygon.area, other.area):
+                problems.append(f"{labels[i]} overlaps {labels[j]} (area {overlap:.6g})")
+            elif reach > 0 and shapely.distance(polygon, other) < reach:
+                problems.append(f"{labels[i]} is closer than the spacing {spacing:g} to {labels[j]}")
+        if len(problems) >= limit:
+            break
+    return problems[:limit]
+
+
+def _orientation_allowed(piece, placement) -> bool:
+    base_mirror = placement.copy >= piece.quantity
+    if placement.mirrored != base_mirror and not piece.flip:
+        return False
+    return any(abs((placement.rotation - r + 180.0) % 360.0 - 180.0) <= _ANGLE_TOLERANCE for r in piece.rotations)
+
+
+def verify(marker: Marker, tolerances: Tolerances = Tolerances()) -> Marker:
+    """Return the marker if it is valid; raise `VerificationError` listing what is wrong."""
+    problems = violations(marker, tolerances)
+    if problems:
+        raise VerificationError("marker failed verification: " + "; ".join(problems))
+    return marker

@@ -1,0 +1,86 @@
+"""The piece model: what a pattern maker gives the engine, in mm, frozen.
+
+A piece's ``outline`` is already turned so that its grain line runs along +x (the marker
+length). Every rotation the engine applies is relative to that frame, and marker/1's
+``rotation``/``mirrored`` fields describe exactly that transform of the outline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import shapely
+from shapely.geometry import Polygon
+
+Point = tuple[float, float]
+Polyline = tuple[Point, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Notch:
+    """A notch mark on the cut line: position, direction (degrees) and depth, in the piece frame."""
+
+    x: float
+    y: float
+    angle: float = 0.0
+    depth: float = 0.0
+    kind: int = 4  # AAMA/ASTM notch layer (4 = generic, 80-87 = typed notches)
+
+
+@dataclass(frozen=True, slots=True)
+class Annotations:
+    """Marks drawn on a piece, kept for drawings and cut files, never used for nesting."""
+
+    grain_line: Polyline | None = None
+    mirror_line: Polyline | None = None
+    notches: tuple[Notch, ...] = ()
+    internal_lines: tuple[Polyline, ...] = ()
+    sew_lines: tuple[Polyline, ...] = ()
+    drill_holes: tuple[Point, ...] = ()
+    texts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One pattern piece type and how many copies a marker needs of it.
+
+    Parameters
+    ----------
+    id : unique within a marker (instance item id, or ``STYLE/PIECE/SIZE`` for DXF).
+    name : the pattern maker's piece name.
+    outline : shapely Polygon in mm (or instance units), grain along +x, CCW, holes CW, valid.
+    quantity : copies cut as drawn.
+    mirrored_quantity : copies cut mirrored (the ``left`` of an ASTM ``right,left`` pair).
+    rotations : allowed rotations in degrees, relative to the grain-aligned frame.
+    flip : whether any copy may also be mirrored (pair pieces on single-ply fabric).
+    """
+
+    id: str
+    name: str
+    outline: Polygon
+    quantity: int = 1
+    mirrored_quantity: int = 0
+    rotations: tuple[float, ...] = (0.0, 180.0)
+    flip: bool = False
+    size: str | None = None
+    fabric: str | None = None
+    category: str | None = None
+    source: str | None = None
+    block: str | None = None
+    grain_found: bool = True
+    annotations: Annotations = field(default_factory=Annotations)
+
+    def __post_init__(self):
+        if not isinstance(self.outline, Polygon):
+            raise TypeError(f"piece {self.id}: outline must be a shapely Polygon")
+        # Normalise once so every consumer can rely on CCW shells and CW holes.
+        object.__setattr__(self, "outline", shapely.orient_polygons(self.outline))
+
+    @property
+    def area(self) -> float:
+        return float(self.outline.area)
+
+    @property
+    def demand(self) -> int:
+        """Copies the marker must hold, mirrored ones included."""
+        return self.quantity + self.mirrored_quantity

@@ -1,0 +1,58 @@
+"""Slow, obviously correct oracles (shapely) and generators of test polygons."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from hypothesis import strategies as st
+from shapely import affinity
+from shapely.geometry import Polygon, box
+
+
+def overlap_area(a: Polygon, b: Polygon, dx: float, dy: float) -> float:
+    """Area of A ∩ (B + (dx, dy))."""
+    return shapely.intersection(a, affinity.translate(b, dx, dy)).area
+
+
+def star_polygon(radii, angles, scale=1000.0) -> Polygon:
+    """A star-shaped (so simple) polygon from sorted angles and radii in (0, 1]."""
+    order = np.argsort(angles)
+    angles, radii = np.asarray(angles)[order], np.asarray(radii)[order]
+    return Polygon(np.c_[radii * np.cos(angles), radii * np.sin(angles)] * scale)
+
+
+def cell_polygon(cells, cell=100.0) -> Polygon | None:
+    """The largest polygon of a union of grid cells, holes dropped: orthogonal, deeply concave."""
+    if not cells:
+        return None
+    union = shapely.union_all([box(i * cell, j * cell, (i + 1) * cell, (j + 1) * cell) for i, j in cells])
+    parts = [union] if union.geom_type == "Polygon" else list(union.geoms)
+    biggest = max(parts, key=lambda g: g.area)
+    return Polygon(biggest.exterior)
+
+
+@st.composite
+def stars(draw, min_vertices=3, max_vertices=24):
+    n = draw(st.integers(min_vertices, max_vertices))
+    angles = draw(st.lists(st.floats(0, 2 * np.pi, allow_nan=False), min_size=n, max_size=n, unique=True))
+    radii = draw(st.lists(st.floats(0.2, 1.0), min_size=n, max_size=n))
+    polygon = star_polygon(radii, angles)
+    if not polygon.is_valid or polygon.area < 1.0:
+        from hypothesis import reject
+
+        reject()
+    return polygon
+
+
+@st.composite
+def cell_shapes(draw, size=5):
+    cells = draw(st.sets(st.tuples(st.integers(0, size - 1), st.integers(0, size - 1)), min_size=1, max_size=size * size))
+    polygon = cell_polygon(sorted(cells))
+    from hypothesis import assume
+
+    assume(polygon is not None and polygon.is_valid)
+    return polygon
+
+
+def non_convex_polygons():
+    return st.one_of(stars(), cell_shapes())

@@ -1,0 +1,70 @@
+"""End to end through ``cli.main``: files written, verification passes, exit codes honest."""
+
+import json
+
+import pytest
+import shapely
+from shapely.geometry import Polygon, box
+
+from cli import main
+from nesting.verify_file import verify_file
+from tests.conftest import EXAMPLE, INSTANCES
+
+
+def _independent_check(marker_path):
+    """Overlaps and containment recomputed from the file with shapely alone."""
+    document = json.loads(marker_path.read_text())
+    polygons = [Polygon(p["polygon"], p["holes"]) for p in document["pieces"]]
+    fabric = box(0, 0, document["length"], document["width"]).buffer(1e-9 * document["width"])
+    assert all(fabric.contains(p) for p in polygons)
+    for i, a in enumerate(polygons):
+        for b in polygons[i + 1:]:
+            assert shapely.intersection(a, b).area <= 1e-6 * min(a.area, b.area)
+    area = sum(p.area for p in polygons)
+    assert document["utilization"] == pytest.approx(area / (document["width"] * document["length"]), rel=1e-9)
+    return document
+
+
+@pytest.mark.parametrize("name", ["shirts", "trousers", "jakobs1"])
+def test_marker_on_instances_verifies(tmp_path, name, capsys):
+    instance = INSTANCES / f"{name}.json"
+    assert main(["marker", str(instance), "--iterations", "3", "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "utilization" in out
+    assert (tmp_path / "marker.png").stat().st_size > 0
+    document = _independent_check(tmp_path / "marker.json")
+    demand = sum(item["demand"] for item in json.loads(instance.read_text())["items"])
+    assert len(document["pieces"]) == demand
+    assert verify_file(tmp_path / "marker.json", instance=instance) == []
+    assert main(["verify", str(tmp_path / "marker.json"), "--instance", str(instance)]) == 0
+
+
+def test_marker_on_bundled_dxf(tmp_path):
+    assert main(["marker", str(EXAMPLE), "--width", "1500", "--iterations", "3", "--out", str(tmp_path), "--quiet"]) == 0
+    document = _independent_check(tmp_path / "marker.json")
+    assert {p["name"] for p in document["pieces"]} >= {"FRONT", "BACK", "SLEEVE"}
+    assert document["units"] == "mm"
+
+
+def test_verify_rejects_an_overlapping_marker(tmp_path, capsys):
+    instance = INSTANCES / "shirts.json"
+    assert main(["marker", str(instance), "--iterations", "1", "--strategy", "blf", "--out", str(tmp_path), "--quiet"]) == 0
+    document = json.loads((tmp_path / "marker.json").read_text())
+    document["pieces"][1]["polygon"] = document["pieces"][0]["polygon"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(document))
+    assert main(["verify", str(bad)]) == 2
+    assert "overlaps" in capsys.readouterr().err
+
+
+def test_dxf_without_width_is_a_user_error(tmp_path, capsys):
+    assert main(["marker", str(EXAMPLE), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--width" in err and "Traceback" not in err
+    assert not (tmp_path / "marker.json").exists()
+
+
+def test_piece_wider_than_fabric_is_a_user_error(tmp_path, capsys):
+    assert main(["marker", str(EXAMPLE), "--width", "100", "--out", str(tmp_path), "--quiet"]) == 2
+    assert "does not fit" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
