@@ -87,7 +87,13 @@ def nest(
         f"{len(prep.item_piece)} pieces, {len(prep.shapes)} shapes, {cache.computed_pairs} NFPs in {cache.build_seconds:.2f} s"
     )
     strategy = get_strategy(config.strategy)
-    layout = strategy(problem, stop, listener, np.random.default_rng(config.seed))
+    rng = np.random.default_rng(config.seed)
+    if config.workers > 1:
+        from nesting.search.portfolio import run_portfolio
+
+        layout = run_portfolio(strategy, problem, stop, listener, rng)
+    else:
+        layout = strategy(problem, stop, listener, rng)
     marker = to_marker(problem, layout, input_name, units, stop.elapsed())
     marker.stats.update(
         compile_s=compile_seconds, nfp_s=cache.build_seconds, nfp_pairs=cache.computed_pairs,

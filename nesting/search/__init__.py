@@ -16,7 +16,7 @@ def register(name):
 
 
 def get_strategy(name):
-    from nesting.search import auto, constructive, genetic  # noqa: F401  (they register themselves)
+    from nesting.search import auto, compaction, constructive, genetic  # noqa: F401  (they register themselves)
 
     if name not in _STRATEGIES:
         raise SpecError(f"--strategy: unknown strategy {name!r}; choose from {', '.join(sorted(_STRATEGIES))}")

@@ -7,22 +7,14 @@ budget); overlap-minimising compaction is where density comes from.
 from __future__ import annotations
 
 from nesting.search import register
+from nesting.search.compaction import compact
 from nesting.search.genetic import evolve
 
 
 @register("auto")
 def auto(problem, stop, listener, rng):
-    from nesting.search import get_strategy
-
-    ga_stop = stop.share(problem.config.genetic.time_share)
-    layout, _ = evolve(problem, ga_stop, listener, rng.spawn(1)[0])
-    compact = get_strategy("compact") if "compact" in _available() else None
-    if compact is None or stop.done():
+    ga_rng, compact_rng = rng.spawn(2)
+    layout, _ = evolve(problem, stop.share(problem.config.genetic.time_share), listener, ga_rng)
+    if stop.done():
         return layout
-    return compact(problem, stop, listener, rng.spawn(1)[0], start=layout)
-
-
-def _available():
-    from nesting.search import strategy_names
-
-    return strategy_names()
+    return compact(problem, stop, listener, compact_rng, start=layout)
