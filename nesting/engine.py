@@ -81,7 +81,7 @@ def nest(
     else:
         stop.started = time.perf_counter()
     prep = prepare(pieces, fabric, config)
-    cache = NFPCache([s.ring for s in prep.shapes] + list(prep.zones))
+    cache = NFPCache([(s.ring, s.holes) for s in prep.shapes] + [(z, ()) for z in prep.zones])
     problem = Problem(prep, cache, config)
     listener.message(
         f"{len(prep.item_piece)} pieces, {len(prep.shapes)} shapes, {cache.computed_pairs} NFPs in {cache.build_seconds:.2f} s"

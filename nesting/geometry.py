@@ -30,6 +30,7 @@ class Shape:
     rotation: float
     mirrored: bool
     ring: np.ndarray  # (n, 2) int64, CCW, open: the inflated collision outline
+    holes: tuple[np.ndarray, ...]  # int64 CW rings: the holes, shrunk by the same inflation
     bounds: tuple[float, float, float, float]  # true outline's bbox (+ rounding margin)
     area: float  # true area, input units squared
     hull_area: float  # collision hull area, grid units squared
@@ -108,31 +109,44 @@ def _fits_width(shape, width, usable):
 
 def _shape(piece, p, rotation, mirrored, scale, inflate, rounding, config) -> Shape:
     outline = oriented(piece.outline, rotation, mirrored)
-    collision = Polygon(outline.exterior)  # holes are not nested into (conservative)
+    collision = shapely.orient_polygons(outline)  # mirroring reverses the rings; offsets need CCW shells
     if config.simplify_tolerance > 0:
         collision = outer_simplify(collision, config.simplify_tolerance)
-    ring = inflate_ring(_int_ring(collision.exterior.coords[:-1], scale), inflate)
+    ring, holes = inflate_polygon(
+        _int_ring(collision.exterior.coords[:-1], scale),
+        [_int_ring(h.coords[:-1], scale) for h in collision.interiors],
+        inflate,
+    )
     minx, miny, maxx, maxy = outline.bounds
     bounds = (minx * scale - rounding, miny * scale - rounding, maxx * scale + rounding, maxy * scale + rounding)
     hull = shapely.convex_hull(Polygon(ring)).area
-    return Shape(p, rotation, mirrored, ring, bounds, piece.area, float(hull))
+    return Shape(p, rotation, mirrored, ring, holes, bounds, piece.area, float(hull))
 
 
 def _int_ring(coords, scale) -> np.ndarray:
     return np.round(np.asarray(coords, dtype=np.float64) * scale).astype(np.int64)
 
 
-def inflate_ring(ring: np.ndarray, delta: float) -> np.ndarray:
-    """Offset an int ring outward by ``delta`` grid units (mitred, squared past 2x): a superset."""
+def inflate_polygon(ring: np.ndarray, holes, delta: float) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Offset an int polygon outward by ``delta`` grid units: a superset (holes shrink).
+
+    Mitred joins, squared past twice the offset: every point within ``delta`` of the
+    polygon stays covered. Holes that close up disappear.
+    """
     offset = pyclipper.PyclipperOffset(miter_limit=2.0)
-    offset.AddPath(ring.tolist(), pyclipper.JT_MITER, pyclipper.ET_CLOSEDPOLYGON)
+    offset.AddPaths([ring.tolist()] + [h.tolist() for h in holes], pyclipper.JT_MITER, pyclipper.ET_CLOSEDPOLYGON)
     result = offset.Execute(math.ceil(delta))
-    outer = max(result, key=lambda r: abs(pyclipper.Area(r)))
-    return clean_ring(np.array(outer, dtype=np.int64))
+    outer = max(result, key=pyclipper.Area)
+    kept = tuple(
+        clean_ring(np.array(r, dtype=np.int64), ccw=False)
+        for r in result
+        if pyclipper.Area(r) < 0 and pyclipper.PointInPolygon(r[0], outer) != 0
+    )
+    return clean_ring(np.array(outer, dtype=np.int64)), tuple(h for h in kept if len(h) >= 3)
 
 
-def clean_ring(ring: np.ndarray) -> np.ndarray:
-    """CCW, without duplicate, collinear or spike vertices (exact integer tests).
+def clean_ring(ring: np.ndarray, ccw: bool = True) -> np.ndarray:
+    """Without duplicate, collinear or spike vertices (exact integer tests), CCW or CW.
 
     The convolution's tie rule needs every vertex to turn.
     """
@@ -150,7 +164,7 @@ def clean_ring(ring: np.ndarray) -> np.ndarray:
             out.append(pts[i])
         pts = out
     arr = np.array(pts, dtype=np.int64)
-    if pyclipper.Area(arr.tolist()) < 0:
+    if (pyclipper.Area(arr.tolist()) < 0) == ccw:
         arr = arr[::-1].copy()
     return np.ascontiguousarray(arr)
 

@@ -1,8 +1,14 @@
 """No-fit polygons: exact, from the convolution kernel, cached per pair of shapes.
 
 NFP(A, B) is the set of positions of B's reference point (its local origin) at which B,
-translated there, overlaps A at the origin: the Minkowski sum A + (-B). Positions strictly
-inside overlap; on the boundary the pieces touch; outside they are apart.
+translated there, overlaps A at the origin. Positions strictly inside overlap; on the
+boundary the pieces touch; outside they are apart.
+
+For simple polygons it is the Minkowski sum A + (-B), the positive-winding region of their
+convolution loops. Pieces with holes add "part in part": the outer sum minus the positions
+where B lies wholly inside a hole of A (and where A lies inside a hole of B). Those come from
+the complement of the hole — a box with the hole cut out, split into simple polygons — whose
+sum with -B covers exactly the positions where B reaches outside the hole.
 """
 
 from __future__ import annotations
@@ -11,17 +17,21 @@ import time
 
 import numpy as np
 import pyclipper
+import shapely
+import shapely.ops
+from shapely.geometry import LineString, Polygon, box
 
+from nesting.geometry import clean_ring
 from nesting.kernels.nfp import convolution_loops
 
 _MIN_RING_AREA = 4.0  # grid units^2: rounding slivers of the union, not geometry
 
 
-def nfp_rings(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
-    """NFP(A, B) of two CCW int rings, as int rings (outer CCW, holes CW).
+def minkowski_rings(a: np.ndarray, b: np.ndarray) -> list[list]:
+    """A + (-B) of two simple CCW int rings, as clipper paths (outer CCW, pockets CW).
 
     The convolution loops of A and -B, united with the positive-winding rule: the regions the
-    loops wind around at least once are exactly the Minkowski sum, pockets included.
+    loops wind around at least once are exactly the Minkowski sum, closed pockets included.
     """
     xy, offsets = convolution_loops(np.ascontiguousarray(a), np.ascontiguousarray(-b))
     clipper = pyclipper.Pyclipper()
@@ -37,8 +47,56 @@ def nfp_rings(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
             continue
     if not added:
         return []
-    result = clipper.Execute(pyclipper.CT_UNION, pyclipper.PFT_POSITIVE, pyclipper.PFT_POSITIVE)
-    return [np.array(r, dtype=np.int64) for r in result if abs(pyclipper.Area(r)) > _MIN_RING_AREA]
+    return clipper.Execute(pyclipper.CT_UNION, pyclipper.PFT_POSITIVE, pyclipper.PFT_POSITIVE)
+
+
+def _inside_hole(hole: np.ndarray, b: np.ndarray) -> list[list]:
+    """Positions p at which B + p lies inside ``hole`` (int ring), as clipper paths."""
+    hole_polygon = shapely.orient_polygons(Polygon(hole))
+    hx0, hy0, hx1, hy1 = hole_polygon.bounds
+    bx0, by0 = b.min(axis=0)
+    bx1, by1 = b.max(axis=0)
+    if bx1 - bx0 >= hx1 - hx0 or by1 - by0 >= hy1 - hy0:
+        return []
+    candidates = [[hx0 - bx0, hy0 - by0], [hx1 - bx1, hy0 - by0], [hx1 - bx1, hy1 - by1], [hx0 - bx0, hy1 - by1]]
+    reach = float(np.abs(b).max()) * 2 + 4
+    frame = box(hx0 - reach, hy0 - reach, hx1 + reach, hy1 + reach)
+    cut_x = float(np.floor(hole_polygon.representative_point().x))
+    complement = shapely.difference(frame, hole_polygon)
+    pieces = shapely.ops.split(complement, LineString([(cut_x, hy0 - 2 * reach), (cut_x, hy1 + 2 * reach)]))
+    clipper = pyclipper.Pyclipper()
+    for piece in pieces.geoms:
+        ring = shapely.orient_polygons(piece).exterior.coords[:-1]
+        int_ring = clean_ring(np.round(np.asarray(ring)).astype(np.int64))
+        if len(int_ring) < 3:
+            continue
+        for path in minkowski_rings(int_ring, b):
+            try:
+                clipper.AddPath(path, pyclipper.PT_CLIP, True)
+            except pyclipper.ClipperException:
+                continue
+    clipper.AddPath(candidates, pyclipper.PT_SUBJECT, True)
+    return clipper.Execute(pyclipper.CT_DIFFERENCE, pyclipper.PFT_NONZERO, pyclipper.PFT_NONZERO)
+
+
+def nfp_rings(a: np.ndarray, b: np.ndarray, holes_a=(), holes_b=()) -> list[np.ndarray]:
+    """NFP(A, B) of two CCW int rings with optional CW int holes, as int rings.
+
+    Outer rings are CCW and holes CW; read a point against all rings with the even-odd rule.
+    """
+    outer = minkowski_rings(a, b)
+    free = [path for hole in holes_a for path in _inside_hole(hole, b)]
+    free += [(-np.asarray(path)).tolist() for hole in holes_b for path in _inside_hole(hole, a)]
+    if outer and free:
+        clipper = pyclipper.Pyclipper()
+        clipper.AddPaths(outer, pyclipper.PT_SUBJECT, True)
+        for path in free:
+            try:
+                clipper.AddPath(path, pyclipper.PT_CLIP, True)
+            except pyclipper.ClipperException:
+                continue
+        outer = clipper.Execute(pyclipper.CT_DIFFERENCE, pyclipper.PFT_NONZERO, pyclipper.PFT_NONZERO)
+    return [np.array(r, dtype=np.int64) for r in outer if abs(pyclipper.Area(r)) > _MIN_RING_AREA]
 
 
 class NFPCache:
@@ -48,16 +106,20 @@ class NFPCache:
     only half the pairs are computed. ``ring_xy``/``ring_offsets`` hold every ring;
     ``pair_rings[a, b]`` gives the ring range ``[lo, hi)`` of NFP(a, b) and ``pair_bbox[a, b]``
     its bounding box.
+
+    Parameters
+    ----------
+    shapes : list of ``(outer, holes)``: a CCW int64 ring and a tuple of CW int64 rings.
     """
 
-    def __init__(self, rings: list[np.ndarray], extra_rings: dict | None = None):
-        self._shape_rings = rings
-        n = len(rings)
+    def __init__(self, shapes):
+        n = len(shapes)
         start = time.perf_counter()
         computed = {}
         for a in range(n):
             for b in range(a, n):
-                computed[a, b] = nfp_rings(rings[a], rings[b])
+                (ra, ha), (rb, hb) = shapes[a], shapes[b]
+                computed[a, b] = nfp_rings(ra, rb, ha, hb)
         self.build_seconds = time.perf_counter() - start
         self.computed_pairs = len(computed)
         xy_parts, offsets, pair_rings = [], [0], np.zeros((n, n, 2), dtype=np.int64)

@@ -56,3 +56,19 @@ def cell_shapes(draw, size=5):
 
 def non_convex_polygons():
     return st.one_of(stars(), cell_shapes())
+
+
+@st.composite
+def holed_polygons(draw):
+    """A star-shaped piece with a star-shaped hole around an interior point (valid by rejection)."""
+    from hypothesis import assume
+
+    outer = draw(stars(min_vertices=5))
+    n = draw(st.integers(3, 10))
+    angles = draw(st.lists(st.floats(0, 2 * np.pi, allow_nan=False), min_size=n, max_size=n, unique=True))
+    radii = draw(st.lists(st.floats(0.3, 1.0), min_size=n, max_size=n))
+    scale = draw(st.floats(100.0, 400.0))
+    hole = affinity.translate(star_polygon(radii, angles, scale), *outer.centroid.coords[0])
+    polygon = Polygon(outer.exterior, [hole.exterior])
+    assume(polygon.is_valid and outer.contains(hole))
+    return polygon

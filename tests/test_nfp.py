@@ -8,12 +8,17 @@ from shapely.geometry import LinearRing, Point, Polygon
 
 from nesting.geometry import clean_ring
 from nesting.nfp import nfp_rings
-from tests.naive import non_convex_polygons, overlap_area
+from tests.naive import holed_polygons, non_convex_polygons, overlap_area
 
 
 def _int_ring(polygon):
     ring = np.round(np.asarray(shapely.orient_polygons(polygon).exterior.coords[:-1])).astype(np.int64)
     return clean_ring(ring)
+
+
+def _int_holes(polygon):
+    holes = shapely.orient_polygons(polygon).interiors
+    return tuple(clean_ring(np.round(np.asarray(h.coords[:-1])).astype(np.int64), ccw=False) for h in holes)
 
 
 def _classify(rings, point):
@@ -67,3 +72,39 @@ def test_part_in_concavity_positions_exist():
     inside, _ = _classify(rings, (12.5, 15.0))  # the square sits inside the U's slot
     assert not inside
     assert overlap_area(Polygon(u), Polygon(square), 12.5, 15.0) == 0
+
+
+@given(holed_polygons(), non_convex_polygons(), st.booleans(), st.integers(0, 2**32 - 1))
+def test_nfp_with_holes_allows_part_in_part(holed, other, swap, seed):
+    """Positions inside a hole are free exactly when the other piece fits in the hole."""
+    other = shapely.affinity.scale(other, 0.15, 0.15, origin=(0, 0))
+    ring_h, holes_h = _int_ring(holed), _int_holes(holed)
+    ring_o = _int_ring(other)
+    holed, other = Polygon(ring_h, holes_h), Polygon(ring_o)
+    a, b = (other, holed) if swap else (holed, other)
+    rings = nfp_rings(ring_o, ring_h, (), holes_h) if swap else nfp_rings(ring_h, ring_o, holes_h, ())
+    rng = np.random.default_rng(seed)
+    # Sample mostly where the small piece would sit inside the hole region.
+    centre = np.array(holed.interiors[0].centroid.coords[0])
+    points = centre + rng.normal(0, 150, size=(40, 2))
+    if swap:
+        points = -points
+    band = 1e-6 * max(a.length, b.length) + 1.0  # integer rounding of the hole split
+    for point in points:
+        inside, distance = _classify(rings, point)
+        if distance <= band:
+            continue
+        overlap = overlap_area(a, b, *point)
+        assert inside == (overlap > 1e-9 * min(a.area, b.area)), (point, inside, overlap, distance)
+
+
+def test_small_piece_fits_in_a_hole():
+    frame = np.array([[0, 0], [100, 0], [100, 100], [0, 100]], dtype=np.int64)
+    hole = np.array([[30, 30], [30, 70], [70, 70], [70, 30]], dtype=np.int64)  # CW
+    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], dtype=np.int64)
+    rings = nfp_rings(frame, square, (hole,), ())
+    assert not _classify(rings, (45, 45))[0]  # wholly inside the hole: free
+    assert _classify(rings, (25, 45))[0]  # straddles the hole's edge: overlaps
+    assert _classify(rings, (10, 10))[0]  # on the frame's material
+    swapped = nfp_rings(square, frame, (), (hole,))
+    assert not _classify(swapped, (-45, -45))[0]  # the frame placed around the square
