@@ -1,24 +1,37 @@
 """Writers of a verified marker: one module per format, each writing atomically.
 
-``write(marker, out_dir, formats)`` is the only entry point the CLI and batch use.
+``write(marker, out_dir, formats)`` is the only entry point the CLI and batch use; it takes a
+live `Marker` or a `PlacedMarker` (what `export_file` builds from a marker/1 file), so a
+marker re-exported from disk gives the same files as the run that nested it.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from nesting.errors import SpecError
+from nesting.export.options import ExportOptions
 
-DEFAULT_FORMATS = ("json", "png")
+DEFAULT_FORMATS = ("json", "png", "dxf", "plt")
+
+
+def _write_json(marker, path, options) -> None:
+    from nesting.atomic import write_text
+
+    write_text(path, json.dumps(marker.document, indent=1) + "\n")
 
 
 def _writers():
-    from nesting import markerfile
-    from nesting.export import plot
+    from nesting.export import dxf, hpgl, plot, svg
 
     return {
-        "json": ("marker.json", markerfile.dump),
+        "json": ("marker.json", _write_json),
         "png": ("marker.png", plot.write_png),
+        "dxf": ("marker.dxf", dxf.write_dxf),
+        "plt": ("marker.plt", hpgl.write_plt),
+        "svg": ("marker.svg", svg.write_svg),
+        "pdf": ("marker.pdf", plot.write_pdf),
     }
 
 
@@ -35,12 +48,40 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return names
 
 
-def write(marker, out_dir, formats=DEFAULT_FORMATS) -> list[Path]:
+def view_of(marker):
+    """The export view of a live `Marker` (a `PlacedMarker` passes through)."""
+    from nesting.export.placed import PlacedMarker, from_marker
+
+    return marker if isinstance(marker, PlacedMarker) else from_marker(marker)
+
+
+def write(marker, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions = ExportOptions()) -> list[Path]:
     """Write the marker in each format into ``out_dir``; returns the paths written."""
+    view = view_of(marker)
     out_dir = Path(out_dir)
     written = []
     for name in formats:
         filename, writer = _writers()[name]
-        writer(marker, out_dir / filename)
+        writer(view, out_dir / filename, options)
         written.append(out_dir / filename)
     return written
+
+
+def export_file(marker_path, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions = ExportOptions()) -> tuple[object, list[Path]]:
+    """``nest export``: re-verify a marker/1 file and write it again in ``formats``, without nesting.
+
+    Returns the export view (for its summary) and the paths written. Raises `MarkerFileError`
+    when the file is unreadable or fails verification; nothing is written then.
+    """
+    from nesting.export.placed import from_file
+
+    view = from_file(marker_path)
+    return view, write(view, out_dir, formats, options)
+
+
+def cut_summary(marker) -> str:
+    """One line: contours, cut length and pen-up travel of the cut order from the marker origin."""
+    from nesting.export.cutorder import plan
+
+    view = view_of(marker)
+    return plan(view).summary(view.units)

@@ -1,0 +1,213 @@
+"""The one view every exporter reads: each piece as it lies in the marker, marks included.
+
+A live `Marker` and a marker/1 file read back from disk both become a `PlacedMarker`, so
+``nest marker`` and ``nest export`` write identical files. Annotations (grain line, notches,
+internal lines...) are moved with the piece: mirror (x -> -x), rotate CCW, translate, the
+same transform as the outline (see `nesting.model`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import shapely
+from shapely import affinity
+from shapely.geometry import Polygon
+
+from nesting.errors import MarkerFileError
+from nesting.model import Marker, oriented, placed_polygon
+from patterns.errors import PatternError
+from patterns.piece import Annotations, Notch, Piece
+
+log = logging.getLogger(__name__)
+
+INSTANCE_UNITS_NOTE = "1 instance unit is exported as 1 mm"
+_SAME_OUTLINE = 1e-6  # Hausdorff distance allowed between a file's polygon and its source piece, relative to its size
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedPiece:
+    """One placed copy: its outline and marks in marker coordinates, and who it is."""
+
+    id: str
+    name: str
+    size: str | None
+    copy: int
+    rotation: float
+    mirrored: bool
+    polygon: Polygon
+    annotations: Annotations = field(default_factory=Annotations)
+    fabric: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name if self.size is None else f"{self.name} {self.size}"
+
+    @property
+    def grain_angle(self) -> float:
+        """Direction of the grain (+x of the piece frame) in the marker, in degrees."""
+        return (180.0 if self.mirrored else 0.0) + self.rotation
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedMarker:
+    """What exporters draw and cut: the fabric, the placed pieces, the marker/1 document."""
+
+    width: float
+    length: float
+    units: str
+    input: str
+    target_utilization: float
+    pieces: tuple[PlacedPiece, ...]
+    document: dict = field(compare=False)
+    zones: tuple[Polygon, ...] = ()
+
+    @property
+    def placed_area(self) -> float:
+        return sum(p.polygon.area for p in self.pieces)
+
+    @property
+    def utilization(self) -> float:
+        return self.placed_area / (self.width * self.length) if self.length > 0 else 0.0
+
+    @property
+    def meets_target(self) -> bool:
+        return self.utilization >= self.target_utilization
+
+    @property
+    def units_note(self) -> str | None:
+        """Why the files say mm for a unitless instance (None for real mm)."""
+        return INSTANCE_UNITS_NOTE if self.units == "instance" else None
+
+
+def transform_point(point, rotation: float, mirrored: bool, dx: float, dy: float) -> tuple[float, float]:
+    """A point of the piece frame moved like the outline: mirror, rotate CCW, translate."""
+    x, y = point
+    if mirrored:
+        x = -x
+    angle = math.radians(rotation)
+    cos, sin = math.cos(angle), math.sin(angle)
+    return (x * cos - y * sin + dx, x * sin + y * cos + dy)
+
+
+def transform_annotations(annotations: Annotations, rotation: float, mirrored: bool, dx: float, dy: float) -> Annotations:
+    """Annotations of the piece frame as they lie in the marker."""
+
+    def move(point):
+        return transform_point(point, rotation, mirrored, dx, dy)
+
+    def line(points):
+        return tuple(move(p) for p in points)
+
+    def notch(n: Notch) -> Notch:
+        angle = (180.0 - n.angle if mirrored else n.angle) + rotation
+        x, y = move((n.x, n.y))
+        return Notch(x, y, angle % 360.0, n.depth, n.kind)
+
+    return Annotations(
+        grain_line=line(annotations.grain_line) if annotations.grain_line else None,
+        mirror_line=line(annotations.mirror_line) if annotations.mirror_line else None,
+        notches=tuple(notch(n) for n in annotations.notches),
+        internal_lines=tuple(line(p) for p in annotations.internal_lines),
+        sew_lines=tuple(line(p) for p in annotations.sew_lines),
+        drill_holes=line(annotations.drill_holes),
+        texts=annotations.texts,
+    )
+
+
+def from_marker(marker: Marker) -> PlacedMarker:
+    """The export view of a live, verified marker."""
+    from nesting.markerfile import to_dict
+
+    pieces = []
+    for placement in marker.placements:
+        piece = marker.pieces[placement.piece]
+        pieces.append(PlacedPiece(
+            id=piece.id, name=piece.name, size=piece.size, copy=placement.copy,
+            rotation=float(placement.rotation), mirrored=bool(placement.mirrored),
+            polygon=placed_polygon(piece, placement),
+            annotations=transform_annotations(piece.annotations, placement.rotation, placement.mirrored,
+                                              float(placement.x), float(placement.y)),
+            fabric=piece.fabric,
+        ))
+    return PlacedMarker(
+        width=marker.fabric.width, length=marker.length, units=marker.units, input=marker.input,
+        target_utilization=marker.target_utilization, pieces=tuple(pieces), document=to_dict(marker),
+        zones=marker.fabric.zones,
+    )
+
+
+def from_file(path) -> PlacedMarker:
+    """The export view of a marker/1 file, re-verified first; marks come from its source pattern.
+
+    Raises `MarkerFileError` (a user error) when the file is unreadable or fails verification.
+    A source pattern that cannot be read, or no longer matches the placed outlines, only costs
+    the annotations (logged), never the export.
+    """
+    from nesting.markerfile import load
+    from nesting.verify_file import verify_file
+
+    problems = verify_file(path)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise MarkerFileError(f"{path}: fails verification: {problems[0]}{more}")
+    marker = load(path)
+    document = marker.document
+    sources = _source_pieces(document, Path(path).parent)
+    pieces = []
+    for entry, polygon in zip(document["pieces"], marker.polygons):
+        rotation, mirrored = float(entry.get("rotation", 0.0)), bool(entry.get("mirrored", False))
+        annotations = _carried_annotations(entry, polygon, sources, rotation, mirrored)
+        pieces.append(PlacedPiece(
+            id=str(entry.get("id")), name=str(entry.get("name", entry.get("id"))), size=entry.get("size"),
+            copy=int(entry.get("copy", 0)), rotation=rotation, mirrored=mirrored, polygon=polygon,
+            annotations=annotations, fabric=entry.get("fabric"),
+        ))
+    return PlacedMarker(
+        width=marker.width, length=marker.length, units=str(document.get("units", "mm")),
+        input=str(document.get("input", "")), target_utilization=float(document.get("target_utilization", 0.92)),
+        pieces=tuple(pieces), document=document,
+    )
+
+
+def _source_pieces(document, folder: Path) -> dict[tuple[str, str], Piece]:
+    """Pieces of every readable DXF source named in the file, keyed by (source, piece id)."""
+    from patterns import read_pieces
+
+    if document.get("units") == "instance":
+        return {}  # instances carry no marks
+    found = {}
+    for source in {e.get("source") for e in document["pieces"] if e.get("source")}:
+        candidates = [Path(source), folder / Path(source).name]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            log.warning("%s: source pattern not found; exporting without its marks", source)
+            continue
+        try:
+            pieces, _report = read_pieces(path)
+        except PatternError as exc:
+            log.warning("%s: source pattern unreadable (%s); exporting without its marks", source, exc)
+            continue
+        found.update({(source, piece.id): piece for piece in pieces})
+    return found
+
+
+def _carried_annotations(entry, polygon, sources, rotation, mirrored) -> Annotations:
+    piece = sources.get((entry.get("source"), str(entry.get("id"))))
+    if piece is None:
+        return Annotations()
+    shape = oriented(piece.outline, rotation, mirrored)
+    if "x" in entry and "y" in entry:
+        x, y = float(entry["x"]), float(entry["y"])
+    else:  # early marker/1 files: recover the translation from the bounds
+        x, y = polygon.bounds[0] - shape.bounds[0], polygon.bounds[1] - shape.bounds[1]
+    moved = affinity.translate(shape, x, y)
+    size = math.dist(polygon.bounds[:2], polygon.bounds[2:])
+    if shapely.hausdorff_distance(moved, polygon) > _SAME_OUTLINE * size:
+        log.warning("piece %s: the source pattern changed since nesting; exporting without its marks", entry.get("id"))
+        return Annotations()
+    return transform_annotations(piece.annotations, rotation, mirrored, x, y)
+

@@ -1,0 +1,89 @@
+"""marker.plt read back by an independent HP-GL reader: every cut path is a piece contour
+within one plotter unit (0.025 mm), in every plotter rotation; marks drawn with the draw pen."""
+
+import pytest
+import shapely
+from shapely import affinity
+from shapely.geometry import LineString, box
+
+from nesting.export import view_of
+from nesting.export.hpgl import plt_text
+from nesting.export.options import ExportOptions
+from nesting.errors import SpecError
+from tests.export_oracles import marked_marker, read_hpgl
+
+UNIT_MM = 1 / 40
+
+
+@pytest.fixture(scope="module")
+def view():
+    return view_of(marked_marker())
+
+
+def _in_plotter_frame(view, rotation):
+    """Shapely's own rotation about the origin, shifted so the rotated fabric starts at (0, 0)."""
+    fabric = affinity.rotate(box(0, 0, view.length, view.width), rotation, origin=(0, 0))
+    dx, dy = -fabric.bounds[0], -fabric.bounds[1]
+    return lambda geometry: affinity.translate(affinity.rotate(geometry, rotation, origin=(0, 0)), dx, dy)
+
+
+def _rings(polygon):
+    return [polygon.exterior, *polygon.interiors]
+
+
+def _mm(points):
+    return LineString([(x * UNIT_MM, y * UNIT_MM) for x, y in points])
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_every_cut_path_is_one_piece_contour_within_one_plotter_unit(view, rotation):
+    plot = read_hpgl(plt_text(view, ExportOptions(plt_rotation=rotation)))
+    move = _in_plotter_frame(view, rotation)
+    rings = [ring for piece in view.pieces for ring in _rings(move(piece.polygon))]
+    cut = [points for pen, points in plot.paths if pen == 1]
+    assert len(cut) == len(rings) == sum(1 + len(p.polygon.interiors) for p in view.pieces)
+    unmatched = list(rings)
+    for points in cut:
+        assert points[0] == points[-1], "every cut path is closed"
+        path = _mm(points)
+        ring = min(unmatched, key=lambda r: shapely.hausdorff_distance(path, r))
+        assert shapely.hausdorff_distance(path, ring) <= UNIT_MM
+        unmatched.remove(ring)
+    assert not unmatched
+
+
+def test_program_frame_pens_and_marks(view):
+    plot = read_hpgl(plt_text(view))
+    assert [name for name, _ in plot.commands[:2]] == ["IN", "PA"]
+    assert plot.commands[-2:] == [("PU", []), ("SP", ["0"])]
+    pens = [pen for pen, _ in plot.paths]
+    assert pens == sorted(pens, key=lambda pen: pen != 2), "marks are drawn before anything is cut"
+    drawn = [_mm(points) for pen, points in plot.paths if pen == 2]
+    for piece in view.pieces:
+        grain = LineString(piece.annotations.grain_line)
+        assert min(shapely.hausdorff_distance(grain, line) for line in drawn) <= UNIT_MM
+        for notch in piece.annotations.notches:
+            start = shapely.Point(notch.x, notch.y)
+            assert any(start.distance(shapely.Point(line.coords[0])) <= UNIT_MM for line in drawn)
+    fabric = box(0, 0, view.length, view.width).buffer(UNIT_MM)
+    labels = [text for _pen, _at, text in plot.labels]
+    assert {p.label for p in view.pieces} <= set(labels)
+    assert all(fabric.contains(line) for line in drawn)
+
+
+def test_cut_lines_only_without_a_draw_pen(view):
+    plot = read_hpgl(plt_text(view, ExportOptions(plt_draw_pen=None, plt_cut_pen=3)))
+    assert {pen for pen, _ in plot.paths} == {3}
+    assert not plot.labels
+
+
+def test_instance_markers_say_one_unit_is_one_mm():
+    view = view_of(marked_marker(units="instance"))
+    header = read_hpgl(plt_text(view)).labels[-1][2]
+    assert "1 instance unit is exported as 1 mm" in header
+
+
+@pytest.mark.parametrize("options", [dict(plt_rotation=45), dict(plt_draw_pen=1), dict(plt_cut_pen=0)])
+def test_impossible_plotter_options_are_user_errors(options):
+    with pytest.raises(SpecError):
+        ExportOptions(**options)
