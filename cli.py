@@ -59,7 +59,7 @@ def _interruptible_stop(time_limit, iterations):
 
 def cmd_marker(args) -> int:
     from nesting.config import NestConfig
-    from nesting.export import cut_summary, parse_formats
+    from nesting.export import parse_formats
     from nesting.job import MarkerJob, run
     from nesting.report import summary_text
 
@@ -75,7 +75,6 @@ def cmd_marker(args) -> int:
     if marker.stats.get("interrupted"):
         print("search interrupted: this is the best verified marker found before the stop")
     print(f"compile {marker.stats['compile_s']:.2f} s (not counted), nesting {marker.elapsed_s:.2f} s")
-    print(cut_summary(marker))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -92,16 +91,16 @@ def cmd_verify(args) -> int:
     return 0
 
 
-def cmd_export(args) -> int:
-    from nesting.export import cut_summary, export_file, parse_formats
-    from nesting.export.options import ExportOptions
+def cmd_bench(args) -> int:
+    from benchmarks.catalog import BenchmarkError
+    from benchmarks.run import run_benchmark
 
-    options = ExportOptions(
-        dxf_exploded=args.dxf_exploded, plt_rotation=args.plt_rotation, plt_cut_pen=args.plt_cut_pen,
-        plt_draw_pen=args.plt_draw_pen or None, pdf_page=args.pdf_page, pdf_tiled=args.pdf_tiled,
-    )
-    view, written = export_file(args.marker, args.out, parse_formats(args.formats), options)
-    print(cut_summary(view))
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    try:
+        written = run_benchmark(args.instances, time_s=args.time, seeds=args.seeds, engines=engines, out=args.out,
+                                iterations=args.iterations, progress=lambda line: print(line, flush=True))
+    except BenchmarkError as exc:
+        raise UserError(str(exc)) from None
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -134,18 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--instance", help="the JSON instance it claims to nest")
     verify.set_defaults(run=cmd_verify)
 
-    export = commands.add_parser("export", help="write a verified marker.json again as cut files and drawings")
-    export.add_argument("marker", help="a marker/1 file (marker.json); it is verified again first")
-    export.add_argument("--formats", default=",".join(f for f in DEFAULT_FORMATS if f != "json"),
-                        help="outputs among json, png, dxf, plt, svg, pdf")
-    export.add_argument("--out", required=True, help="output folder")
-    export.add_argument("--dxf-exploded", action="store_true", help="DXF: every piece in model space, no blocks")
-    export.add_argument("--plt-rotation", type=int, default=0, help="PLT: 0, 90, 180 or 270 degrees CCW on the plotter")
-    export.add_argument("--plt-cut-pen", type=int, default=1, help="PLT: pen (tool) that cuts")
-    export.add_argument("--plt-draw-pen", type=int, default=2, help="PLT: pen that draws marks and labels; 0 for none")
-    export.add_argument("--pdf-page", default="A3", help="PDF: A0..A4, or rollNNN for a plotter roll NNN mm wide")
-    export.add_argument("--pdf-tiled", action="store_true", help="PDF: 1:1 over as many pages as needed")
-    export.set_defaults(run=cmd_export)
+    bench = commands.add_parser("bench", help="utilization benchmark: instances x seeds x engines, side by side")
+    bench.add_argument("instances", nargs="*", help="bundled instance names or .json files (default: all ten bundled)")
+    bench.add_argument("--time", type=float, default=30.0, help="seconds per run (default 30)")
+    bench.add_argument("--seeds", type=int, default=3, help="runs per instance and engine, seeds 0..N-1 (default 3)")
+    bench.add_argument("--engines", default="ours", help="comma-separated: ours, spyrrow (default ours)")
+    bench.add_argument("--iterations", type=int, help="iteration budget for ours instead of --time (reproducible)")
+    bench.add_argument("--out", required=True, help="output folder: results.json, results.md, *.png, markers/")
+    bench.set_defaults(run=cmd_bench)
     return parser
 
 

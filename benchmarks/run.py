@@ -1,0 +1,118 @@
+"""Instances x seeds x engines, one process per run, into results.json, results.md and plots.
+
+This is what ``nest bench`` calls. Runs go one at a time (the engines compared are given one
+thread each, so a quiet machine gives them a core each without interference), interleaving
+the engines per instance and seed so that a drift in machine load hits both alike.
+``results.json`` is rewritten after every run: an interrupted benchmark keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks.catalog import DEFAULT_SET, BenchmarkError, best_known_density, resolve
+from benchmarks.engines import check_engines
+from benchmarks.machine import describe
+
+SCHEMA = "bench/1"
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_benchmark(
+    instances: Sequence[str] = (),
+    time_s: float = 30.0,
+    seeds: int = 3,
+    engines: Sequence[str] = ("ours",),
+    out: Path | str = "benchmarks/results/run",
+    iterations: int | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> list[Path]:
+    """Run the benchmark and write its files; return the paths written.
+
+    Parameters
+    ----------
+    instances : bundled instance names or JSON paths; empty means the default ten.
+    time_s : wall-clock budget per run, seconds (the peer gets it rounded to whole seconds).
+    seeds : runs per instance and engine, with seeds 0 .. seeds - 1.
+    engines : ``ours`` and/or ``spyrrow``.
+    iterations : an iteration budget for our engine instead of ``time_s`` (reproducible).
+    progress : receives one line per finished run.
+
+    Raises
+    ------
+    BenchmarkError : unknown instance or engine, peer not installed, bad budget.
+    """
+    from benchmarks.plots import write_plots
+    from benchmarks.table import write_table
+    from nesting.atomic import write_text
+
+    if time_s <= 0 or seeds < 1 or (iterations is not None and iterations < 1):
+        raise BenchmarkError("--time must be positive, --seeds and --iterations at least 1")
+    check_engines(engines)
+    paths = {resolve(name).stem: resolve(name).resolve() for name in (instances or DEFAULT_SET)}
+    out = Path(out).resolve()
+    (out / "markers").mkdir(parents=True, exist_ok=True)
+    results = {
+        "schema": SCHEMA,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "settings": {"time_s": time_s, "seeds": seeds, "engines": list(engines), "iterations": iterations,
+                     "instances": list(paths)},
+        "machine": describe(),
+        "instances": {name: {"path": str(path), "best_known_density": best_known_density(name)}
+                      for name, path in paths.items()},
+        "runs": [],
+    }
+    results_path = out / "results.json"
+    for name, path in paths.items():
+        for seed in range(seeds):
+            for engine in engines:
+                marker = out / "markers" / f"{name}-{engine}-seed{seed}.json"
+                record = run_one(path, engine, seed, time_s, iterations, marker)
+                record = {"instance": name, **record}
+                results["runs"].append(record)
+                write_text(results_path, json.dumps(results, indent=1) + "\n")
+                progress(_progress_line(record))
+    written = [results_path, write_table(results, out / "results.md")]
+    return written + write_plots(results, out)
+
+
+def run_one(path: Path, engine: str, seed: int, time_s: float, iterations: int | None, marker: Path) -> dict:
+    """One run in a fresh process; a crash or a hang is recorded, never raised."""
+    command = [sys.executable, "-m", "benchmarks.single", str(path), engine, "--seed", str(seed),
+               "--time", str(time_s), "--marker", str(marker)]
+    if iterations is not None and engine == "ours":
+        command += ["--iterations", str(iterations)]
+    timeout = 3 * time_s + 300
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=_REPO_ROOT)
+    except subprocess.TimeoutExpired:
+        return _failed(engine, seed, time_s, started, f"no result after {timeout:.0f} s (killed)")
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        return _failed(engine, seed, time_s, started, reason)
+    record = json.loads(lines[-1])
+    record["marker"] = f"{marker.parent.name}/{marker.name}"
+    record["process_s"] = time.perf_counter() - started
+    return record
+
+
+def _failed(engine, seed, time_s, started, reason) -> dict:
+    return {"engine": engine, "seed": seed, "time_budget_s": time_s, "wall_s": time.perf_counter() - started,
+            "length": None, "utilization": None, "verified": False, "violations": [], "error": reason,
+            "improvements": []}
+
+
+def _progress_line(record: dict) -> str:
+    head = f"{record['instance']:<10} {record['engine']:<8} seed {record['seed']}"
+    if record.get("error"):
+        return f"{head}  FAILED: {record['error']}"
+    verdict = "verified" if record["verified"] else f"INVALID ({len(record['violations'])} violations)"
+    return f"{head}  utilization {record['utilization'] * 100:6.2f} %  length {record['length']:.4g}  {record['wall_s']:.1f} s  {verdict}"
