@@ -59,7 +59,7 @@ def _interruptible_stop(time_limit, iterations):
 
 def cmd_marker(args) -> int:
     from nesting.config import NestConfig
-    from nesting.export import parse_formats
+    from nesting.export import cut_summary, parse_formats
     from nesting.job import MarkerJob, run
     from nesting.report import summary_text
 
@@ -75,6 +75,7 @@ def cmd_marker(args) -> int:
     if marker.stats.get("interrupted"):
         print("search interrupted: this is the best verified marker found before the stop")
     print(f"compile {marker.stats['compile_s']:.2f} s (not counted), nesting {marker.elapsed_s:.2f} s")
+    print(cut_summary(marker))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -88,6 +89,20 @@ def cmd_verify(args) -> int:
             print(f"{args.marker}: {line}", file=sys.stderr)
         return USER_ERROR
     print(f"{args.marker}: verified")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from nesting.export import cut_summary, export_file, parse_formats
+    from nesting.export.options import ExportOptions
+
+    options = ExportOptions(
+        dxf_exploded=args.dxf_exploded, plt_rotation=args.plt_rotation, plt_cut_pen=args.plt_cut_pen,
+        plt_draw_pen=args.plt_draw_pen or None, pdf_page=args.pdf_page, pdf_tiled=args.pdf_tiled,
+    )
+    view, written = export_file(args.marker, args.out, parse_formats(args.formats), options)
+    print(cut_summary(view))
+    print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 
@@ -132,6 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("marker")
     verify.add_argument("--instance", help="the JSON instance it claims to nest")
     verify.set_defaults(run=cmd_verify)
+
+    export = commands.add_parser("export", help="write a verified marker.json again as cut files and drawings")
+    export.add_argument("marker", help="a marker/1 file (marker.json); it is verified again first")
+    export.add_argument("--formats", default=",".join(f for f in DEFAULT_FORMATS if f != "json"),
+                        help="outputs among json, png, dxf, plt, svg, pdf")
+    export.add_argument("--out", required=True, help="output folder")
+    export.add_argument("--dxf-exploded", action="store_true", help="DXF: every piece in model space, no blocks")
+    export.add_argument("--plt-rotation", type=int, default=0, help="PLT: 0, 90, 180 or 270 degrees CCW on the plotter")
+    export.add_argument("--plt-cut-pen", type=int, default=1, help="PLT: pen (tool) that cuts")
+    export.add_argument("--plt-draw-pen", type=int, default=2, help="PLT: pen that draws marks and labels; 0 for none")
+    export.add_argument("--pdf-page", default="A3", help="PDF: A0..A4, or rollNNN for a plotter roll NNN mm wide")
+    export.add_argument("--pdf-tiled", action="store_true", help="PDF: 1:1 over as many pages as needed")
+    export.set_defaults(run=cmd_export)
 
     bench = commands.add_parser("bench", help="utilization benchmark: instances x seeds x engines, side by side")
     bench.add_argument("instances", nargs="*", help="bundled instance names or .json files (default: all ten bundled)")
