@@ -83,14 +83,14 @@ def _drawn(marker, frame, plan) -> list[str]:
         labels.append((marks.label_at, marks.label_angle, piece.label))
     char_height = sizes.text
     lines.append(f"SI{char_height / 20:.3f},{char_height / 10:.3f};")  # width, height in cm
-    for (x, y), angle, text in labels:
-        lines += _label(frame.units(*_centred(x, y, angle, text, char_height)), frame.direction(angle), text)
+    placed = [(frame.units(*_centred(x, y, angle, text, char_height)), frame.direction(angle), text)
+              for (x, y), angle, text in labels]
     header = f"{marker.input or 'marker'}: length {length:.1f} mm, width {width:g} mm, utilization {marker.utilization * 100:.2f} %, {plan.summary(marker.units)}"
     if marker.units_note:
         header += f" ({marker.units_note})"
     plotter_x, _plotter_y = frame.extent_mm()
-    lines += _label((round((plotter_x + 2 * char_height) * UNITS_PER_MM), 0), 90.0, header)
-    return lines
+    placed.append(((round((plotter_x + 2 * char_height) * UNITS_PER_MM), 0), 90.0, header))
+    return lines + _labels(placed)
 
 
 def _centred(x, y, angle, text, height):
@@ -100,10 +100,17 @@ def _centred(x, y, angle, text, height):
     return (x - ux * advance / 2 + uy * height / 2, y - uy * advance / 2 - ux * height / 2)
 
 
-def _label(at, angle, text) -> list[str]:
-    run, rise = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-    clean = "".join(c if " " <= c <= "~" else "?" for c in text)
-    return [f"DI{run:.4f},{rise:.4f};", f"PU{at[0]},{at[1]};", f"LB{clean}{_ETX}"]
+def _labels(labels) -> list[str]:
+    """``LB`` labels, each preceded by ``DI`` when its direction differs from the last one's."""
+    out, direction = [], None
+    for at, angle, text in labels:
+        run, rise = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        if f"DI{run:.4f},{rise:.4f};" != direction:
+            direction = f"DI{run:.4f},{rise:.4f};"
+            out.append(direction)
+        clean = "".join(c if " " <= c <= "~" else "?" for c in text)
+        out += [f"PU{at[0]},{at[1]};", f"LB{clean}{_ETX}"]
+    return out
 
 
 def _stroke(frame, points) -> list[str]:

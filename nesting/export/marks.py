@@ -53,18 +53,30 @@ def mark_sizes(marker: PlacedMarker) -> MarkSizes:
 def piece_marks(piece: PlacedPiece, sizes: MarkSizes) -> PieceMarks:
     marks = piece.annotations
     grain = _arrow(marks.grain_line, sizes.arrow) if marks.grain_line and len(marks.grain_line) >= 2 else ()
-    extent = math.dist(piece.polygon.bounds[:2], piece.polygon.bounds[2:])
-    label_at = polylabel(piece.polygon, tolerance=extent / 200.0)
     angle = (piece.grain_angle + 90.0) % 180.0 - 90.0 if marks.grain_line else 0.0
+    if angle == -90.0:
+        angle = 90.0
+    label_at = _label_point(piece.polygon, angle, sizes.text if marks.grain_line else 0.0)
     return PieceMarks(
         grain=grain,
         notches=tuple(_notch_tick(piece.polygon, n, sizes.notch) for n in marks.notches),
         internal=tuple(tuple(line) for line in marks.internal_lines),
         sew=tuple(tuple(line) for line in marks.sew_lines),
         drill=tuple(tick for x, y in marks.drill_holes for tick in _cross(x, y, sizes.notch / 2)),
-        label_at=(label_at.x, label_at.y),
-        label_angle=90.0 if angle == -90.0 else angle,
+        label_at=label_at,
+        label_angle=angle,
     )
+
+
+def _label_point(polygon, angle, lift) -> tuple[float, float]:
+    """The centroid when it lies inside (else the pole of inaccessibility), lifted ``lift``
+    across the text direction so that the label sits beside a grain line through the middle."""
+    centre = polygon.centroid
+    if not polygon.contains(centre):
+        centre = polylabel(polygon, tolerance=math.dist(polygon.bounds[:2], polygon.bounds[2:]) / 200.0)
+    nx, ny = -math.sin(math.radians(angle)), math.cos(math.radians(angle))
+    lifted = Point(centre.x + nx * lift, centre.y + ny * lift)
+    return (lifted.x, lifted.y) if polygon.contains(lifted) else (centre.x, centre.y)
 
 
 def _arrow(line, size) -> tuple[Polyline, ...]:
