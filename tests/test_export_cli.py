@@ -82,3 +82,15 @@ def test_bad_export_options_exit_2(nested, tmp_path, capsys, argv):
 def test_export_of_a_missing_file_exits_2(tmp_path, capsys):
     assert main(["export", str(tmp_path / "nope.json"), "--out", str(tmp_path)]) == 2
     assert "nope.json" in capsys.readouterr().err
+
+
+def test_export_without_its_source_pattern_keeps_the_cut_lines_and_drops_the_marks(nested, tmp_path):
+    document = json.loads((nested / "marker.json").read_text())
+    for entry in document["pieces"]:
+        entry["source"] = str(tmp_path / "moved-away.dxf")
+    moved = tmp_path / "marker.json"
+    moved.write_text(json.dumps(document))
+    assert main(["export", str(moved), "--formats", "plt", "--out", str(tmp_path / "o")]) == 0
+    plot = read_hpgl((tmp_path / "o" / "marker.plt").read_text())
+    assert len([p for pen, p in plot.paths if pen == 2]) == 1, "only the marker rectangle is drawn"
+    assert len([p for pen, p in plot.paths if pen == 1]) == len(document["pieces"])
