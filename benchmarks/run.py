@@ -64,7 +64,7 @@ def run_benchmark(
         "settings": {"time_s": time_s, "seeds": seeds, "engines": list(engines), "iterations": iterations,
                      "instances": list(paths)},
         "machine": describe(),
-        "instances": {name: {"path": str(path), "best_known_density": best_known_density(name)}
+        "instances": {name: {"path": _shown(path), "best_known_density": best_known_density(name)}
                       for name, path in paths.items()},
         "runs": [],
     }
@@ -102,6 +102,11 @@ def run_one(path: Path, engine: str, seed: int, time_s: float, iterations: int |
     record["marker"] = f"{marker.parent.name}/{marker.name}"
     record["process_s"] = time.perf_counter() - started
     return record
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the repository when inside it, so committed results read the same anywhere."""
+    return str(path.relative_to(_REPO_ROOT)) if path.is_relative_to(_REPO_ROOT) else str(path)
 
 
 def _failed(engine, seed, time_s, started, reason) -> dict:

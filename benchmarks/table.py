@@ -130,8 +130,8 @@ def report_markdown(results: dict) -> str:
         "Utilization in %, measured on each verified marker (placed area / (width x length)); medians "
         "and bests over seeds of verified markers only. Each run is its own process on one thread; "
         "numba compilation is excluded from the budget. `LB (max util.)` is the utilization of a marker "
-        "as short as the lower bound (max of total area / width and the longest piece's shortest "
-        "fitting extent); `gap to LB` is how much longer the median marker is than that bound.",
+        "as short as the lower bound (max of total area / width and the longest piece's extent in its shortest allowed "
+        "orientation); `gap to LB` is how much longer the median marker is than that bound.",
         table_markdown(results),
         "## Runs",
         runs_markdown(results),
