@@ -4,13 +4,18 @@
 class PatternError(ValueError):
     """A pattern file that cannot be used as it is.
 
-    The message is one line: ``FILE: piece PIECE: REASON`` (the piece part only when known),
-    so the CLI can print it as is and exit 2.
+    The message is one line: ``FILE: piece PIECE (block BLOCK): REASON`` (piece and block only
+    when known), so the CLI can print it as is and exit 2.
     """
 
-    def __init__(self, file, reason, piece=None):
+    def __init__(self, file, reason, piece=None, *, block=None):
         self.file = str(file)
         self.piece = piece
+        self.block = block
         self.reason = reason
-        where = f"{self.file}: piece {piece}: " if piece is not None else f"{self.file}: "
-        super().__init__(where + reason)
+        where = [self.file]
+        if piece is not None:
+            where.append(f"piece {piece}" + (f" (block {block})" if block is not None and block != piece else ""))
+        elif block is not None:
+            where.append(f"block {block}")
+        super().__init__(": ".join(where + [reason]))

@@ -53,6 +53,11 @@ class Piece:
     mirrored_quantity : copies cut mirrored (the ``left`` of an ASTM ``right,left`` pair).
     rotations : allowed rotations in degrees, relative to the grain-aligned frame.
     flip : whether any copy may also be mirrored (pair pieces on single-ply fabric).
+    style : the style (pattern) the piece belongs to.
+    annotation : the pattern maker's free cutting note (AAMA ``Annotation``, e.g. ``2XFABRIC``).
+    folded : the outline is half a piece, to be cut on a fold along ``annotations.mirror_line``.
+    grain_angle : direction of the drawn grain line, degrees CCW from the drawing's +x; the
+        outline is the drawing (in mm) turned by ``-grain_angle`` about the drawing's origin.
     """
 
     id: str
@@ -69,6 +74,10 @@ class Piece:
     block: str | None = None
     grain_found: bool = True
     annotations: Annotations = field(default_factory=Annotations)
+    style: str | None = None
+    annotation: str | None = None
+    folded: bool = False
+    grain_angle: float = 0.0
 
     def __post_init__(self):
         if not isinstance(self.outline, Polygon):

@@ -1,0 +1,81 @@
+"""Opening a DXF file: ezdxf's strict reader first, its recover mode for damaged files.
+
+Also repairs text that a writer stored in another encoding than the one the file declares
+(R12 text without ``$DWGCODEPAGE`` is read as cp1252; Richpeace writes GBK Chinese there).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import ezdxf
+from ezdxf import recover
+
+from patterns.errors import PatternError
+
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+
+
+def open_dxf(path: Path, report: dict):
+    """The ezdxf document of ``path``; a damaged file is recovered and its fixes reported."""
+    try:
+        return ezdxf.readfile(path)
+    except OSError as exc:
+        raise PatternError(path, f"cannot read file: {exc.strerror or exc}") from None
+    except (ezdxf.DXFError, UnicodeDecodeError, ValueError) as exc:
+        first_problem = str(exc) or type(exc).__name__
+    try:
+        doc, auditor = recover.readfile(path)
+    except (ezdxf.DXFError, UnicodeDecodeError, ValueError, IndexError) as exc:
+        raise PatternError(path, f"not a readable DXF file ({first_problem}; recovery failed: {exc})") from None
+    if not len(doc.modelspace()) and not len(doc.blocks):
+        raise PatternError(path, f"not a readable DXF file ({first_problem})")
+    fixes = [f"{entry.message}" for entry in auditor.fixes]
+    errors = [f"{entry.message}" for entry in auditor.errors]
+    report["repairs"].append(
+        f"damaged DXF ({first_problem}): read with ezdxf.recover, {len(fixes)} fix(es), {len(errors)} error(s)"
+    )
+    report["repairs"].extend(f"recover fixed: {message}" for message in fixes)
+    report["warnings"].extend(f"recover could not fix: {message}" for message in errors)
+    return doc
+
+
+def text_decoder(doc):
+    """A function that repairs mis-decoded text of ``doc``, or returns it unchanged.
+
+    Only files that do not declare a code page are repaired: their bytes are recovered from
+    the cp1252 reading and decoded as UTF-8, else as GBK when every run of non-ASCII bytes
+    pairs up (GBK characters are two bytes) and there are at least two such characters, so
+    that a lone accented Latin letter is never taken for Chinese.
+    """
+    if doc.header.get("$DWGCODEPAGE") or doc.encoding.lower().replace("-", "") not in ("cp1252", "windows1252"):
+        return lambda text: (text, None)
+
+    def decode(text: str):
+        if text.isascii():
+            return text, None
+        try:
+            raw = text.encode("cp1252", errors="surrogateescape")
+        except UnicodeEncodeError:
+            return text, None
+        for encoding in ("utf-8", "gbk"):
+            runs = _HIGH_RUN.findall(raw)
+            if encoding == "gbk" and (any(len(run) % 2 for run in runs) or sum(map(len, runs)) < 4):
+                continue
+            try:
+                return raw.decode(encoding), encoding
+            except UnicodeDecodeError:
+                continue
+        return text, None
+
+    return decode
+
+
+def entity_text(entity, decode, report: dict) -> str:
+    """The text of a TEXT/MTEXT entity, repaired by ``decode``; a repair is reported."""
+    raw = entity.dxf.text if entity.dxftype() == "TEXT" else entity.plain_text()
+    text, encoding = decode(raw)
+    if encoding:
+        report["repairs"].append(f"text decoded as {encoding.upper()}: {text!r}")
+    return text

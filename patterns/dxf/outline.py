@@ -1,0 +1,143 @@
+"""Rings to valid piece outlines: holes by containment, clean-up, checks, fold unfolding.
+
+Everything here works in mm on shapely geometry and knows nothing of DXF. Problems raise
+`OutlineProblem` with a reason; the readers add the file, block and piece to it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import shapely
+from shapely import ops
+from shapely.geometry import LineString, Point, Polygon
+
+_REASON = re.compile(r"^(?P<what>.*?)\[(?P<x>\S+) (?P<y>\S+)\]$")
+
+
+class OutlineProblem(ValueError):
+    """A contour that cannot become a piece outline; the message is the reason.
+
+    ``rings`` holds the indices of the rings concerned, when known.
+    """
+
+    def __init__(self, reason: str, rings: tuple[int, ...] = ()):
+        super().__init__(reason)
+        self.rings = rings
+
+
+def group_rings(rings: list[np.ndarray]) -> tuple[list[tuple[int, list[int]]], list[int]]:
+    """``(groups, duplicates)``: ``(shell, holes)`` index groups, largest shell first, and the
+    indices of rings that repeat an earlier one (dropped). A ring inside an odd number of
+    others is a hole of its smallest container.
+
+    Raises `OutlineProblem` when two rings cross (neither contains the other), since then no
+    outline is meant unambiguously.
+    """
+    polygons = [shapely.make_valid(Polygon(ring)) for ring in rings]
+    tree = shapely.STRtree(polygons)
+    duplicates = set()
+    parents: list[int | None] = [None] * len(rings)
+    for i, polygon in enumerate(polygons):
+        containers = []
+        for j in map(int, tree.query(polygon)):
+            if j == i or j in duplicates:
+                continue
+            other = polygons[j]
+            inside, around = other.contains(polygon), polygon.contains(other)
+            if inside and around:
+                duplicates.add(max(i, j))
+            elif inside:
+                containers.append(j)
+            elif not around and polygon.intersection(other).area > 0:
+                raise OutlineProblem(f"contours cross each other near {_where(polygon.intersection(other))}", (i, j))
+        if containers:
+            parents[i] = min(containers, key=lambda j: polygons[j].area)
+    kept = [i for i in range(len(rings)) if i not in duplicates]
+    depth = {i: _depth(i, parents) for i in kept}
+    groups = {i: [] for i in kept if depth[i] % 2 == 0}
+    for i in kept:
+        if depth[i] % 2 == 1:
+            groups[parents[i]].append(i)
+    return sorted(groups.items(), key=lambda item: -polygons[item[0]].area), sorted(duplicates)
+
+
+def make_outline(shell, holes, duplicate_mm: float, area_rel: float) -> tuple[Polygon, int]:
+    """``(polygon, vertices removed)``: valid, CCW shell, CW holes, without repeated or
+    collinear vertices.
+
+    The clean-up changes the area by at most ``area_rel`` (relative). A zero-area or
+    self-intersecting outline raises `OutlineProblem`.
+    """
+    polygon = Polygon(shell, holes)
+    before = shapely.get_num_coordinates(polygon)
+    polygon = shapely.remove_repeated_points(polygon, duplicate_mm)
+    if not isinstance(polygon, Polygon) or polygon.is_empty or not shapely.make_valid(polygon).area > 0:
+        raise OutlineProblem("zero-area outline")
+    if not polygon.is_valid:
+        raise OutlineProblem(f"self-intersecting outline ({_invalidity(polygon)})")
+    # Douglas-Peucker at this tolerance moves the boundary so little that the area bound holds.
+    simplified = shapely.simplify(polygon, 0.1 * area_rel * polygon.area / polygon.length, preserve_topology=True)
+    if simplified.is_valid and abs(simplified.area - polygon.area) <= area_rel * polygon.area:
+        polygon = simplified
+    return shapely.orient_polygons(polygon), before - shapely.get_num_coordinates(polygon)
+
+
+def unfold(outline: Polygon, mirror: tuple, on_line_mm: float) -> Polygon:
+    """The whole piece of a half ``outline`` whose fold edge runs along ``mirror`` (two points).
+
+    The outline is cut at the mirror line's ends; the side that does not run along the line
+    is kept and reflected across it. Raises `OutlineProblem` when the line's ends are not
+    on the outline.
+    """
+    ring = LineString(outline.exterior.coords)
+    a, b = Point(mirror[0]), Point(mirror[1])
+    if ring.distance(a) > on_line_mm or ring.distance(b) > on_line_mm:
+        raise OutlineProblem("mirror line does not end on the outline")
+    start, end = sorted((ring.project(a), ring.project(b)))
+    inside = ops.substring(ring, start, end)
+    around = np.vstack([np.asarray(ops.substring(ring, end, ring.length).coords),
+                        np.asarray(ops.substring(ring, 0.0, start).coords)])
+    line = LineString(mirror)
+    kept = around if inside.hausdorff_distance(line) <= LineString(around).hausdorff_distance(line) else np.asarray(inside.coords)
+    reflected = reflect(kept, mirror)[::-1]
+    whole = Polygon(np.vstack([kept, reflected]))
+    holes = [Polygon(h) for h in outline.interiors] + [Polygon(reflect(np.asarray(h.coords), mirror)) for h in outline.interiors]
+    if holes:
+        whole = whole.difference(shapely.union_all(holes))
+    if not isinstance(whole, Polygon) or not whole.is_valid:
+        raise OutlineProblem("the piece unfolded across its mirror line overlaps itself")
+    return whole
+
+
+def reflect(points, mirror) -> np.ndarray:
+    """(n, 2) points reflected across the line through ``mirror[0]`` and ``mirror[1]``."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    origin = np.asarray(mirror[0], dtype=np.float64)
+    direction = np.asarray(mirror[1], dtype=np.float64) - origin
+    direction /= np.hypot(*direction)
+    relative = points - origin
+    along = relative @ direction
+    return origin + 2.0 * np.outer(along, direction) - relative
+
+
+def _invalidity(polygon: Polygon) -> str:
+    """GEOS's reason, its location written in mm: ``Self-intersection at (221.2, 179.0) mm``."""
+    reason = shapely.is_valid_reason(polygon)
+    match = _REASON.match(reason)
+    if not match:
+        return reason
+    return f"{match['what']} at ({float(match['x']):.1f}, {float(match['y']):.1f}) mm"
+
+
+def _depth(i: int, parents: list[int | None]) -> int:
+    depth = 0
+    while parents[i] is not None:
+        i, depth = parents[i], depth + 1
+    return depth
+
+
+def _where(geometry) -> str:
+    point = geometry.representative_point()
+    return f"({point.x:.1f}, {point.y:.1f}) mm"
