@@ -13,9 +13,11 @@ from pathlib import Path
 from shapely.geometry import Polygon
 
 from nesting.atomic import write_text
-from nesting.errors import MarkerFileError
-from nesting.model import Marker
+from nesting.errors import MarkerFileError, SpecError
+from nesting.model import Fabric, Margins, Marker
 from nesting.report import summary_fields
+from nesting.rules import PieceRules, grain_deviation, piece_rules
+from nesting.spec import RuleSet, parse_rules
 
 SCHEMA = "marker/1"
 
@@ -38,6 +40,8 @@ def to_dict(marker: Marker) -> dict:
             "y": placement.y,
             "source": piece.source,
             "fabric": piece.fabric,
+            "category": piece.category,
+            "grain_deviation": grain_deviation(placement.rotation),
         })
     document = {
         "schema": SCHEMA,
@@ -52,9 +56,42 @@ def to_dict(marker: Marker) -> dict:
         "input": marker.input,
         "pieces": pieces,
     }
+    document["rules"] = rules_dict(marker)
     document["report"] = summary_fields(marker)
     document["stats"] = {k: v for k, v in marker.stats.items() if isinstance(v, int | float | str | bool)}
     return document
+
+
+def rules_dict(marker: Marker) -> dict:
+    """marker.json's ``rules``: every rule the marker must honour, enough to verify it alone.
+
+    Per piece type it states the rotation rule, flip permission, quantities and the
+    grain-aligned outline, so that each placed polygon can be checked to be that outline
+    under its stated rotation and mirroring.
+    """
+    fabric, spec = marker.fabric, marker.spec
+    pieces = {}
+    for piece, rules in zip(marker.pieces, piece_rules(marker)):
+        pieces[piece.id] = {
+            "name": rules.name, "size": rules.size, "category": rules.category, "source": rules.source,
+            "rotations": rules.rotations if isinstance(rules.rotations, str) else list(rules.rotations),
+            "tilt": rules.tilt, "flip": rules.flip,
+            "quantity": rules.quantity, "mirrored_quantity": rules.mirrored_quantity,
+            "per_garment": list(rules.per_garment) if rules.per_garment is not None else None,
+            "outline": [list(p) for p in piece.outline.exterior.coords[:-1]],
+            "holes": [[list(p) for p in ring.coords[:-1]] for ring in piece.outline.interiors],
+        }
+    return {
+        "spacing": marker.spacing,
+        "margins": {"bottom": fabric.margins.bottom, "top": fabric.margins.top,
+                    "start": fabric.margins.start, "end": fabric.margins.end},
+        "max_length": fabric.max_length,
+        "zones": [[list(p) for p in zone.exterior.coords[:-1]] for zone in fabric.zones],
+        "sizes": spec.size_ratio if spec is not None else None,
+        "shrinkage": dict(zip(("along", "across"), spec.shrinkage if spec is not None else (0.0, 0.0))),
+        "orientation": spec.orientation.as_dict() if spec is not None else None,
+        "pieces": pieces,
+    }
 
 
 def dump(marker: Marker, path) -> None:
@@ -77,6 +114,59 @@ class MarkerFile:
     @property
     def length(self) -> float:
         return float(self.document["length"])
+
+    @property
+    def rules(self) -> StatedRules | None:
+        """The file's ``rules`` object, read and checked for form (``None`` when absent)."""
+        return read_rules(self.document["rules"], self.width, self.path) if self.document.get("rules") is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class StatedRules:
+    """The ``rules`` of a marker file: the fabric, the spacing and each piece type's rules."""
+
+    fabric: Fabric
+    spacing: float
+    sizes: dict | None
+    orientation: RuleSet | None
+    pieces: dict  # id -> PieceRules
+    outlines: dict  # id -> grain-aligned Polygon
+
+
+def read_rules(rules, width, path) -> StatedRules:
+    """Parse a ``rules`` object; raises `MarkerFileError` naming the field."""
+    def fail(name, reason):
+        return MarkerFileError(f"{path}: rules.{name}: {reason}")
+
+    try:
+        margins = Margins(**{k: float(v) for k, v in (rules.get("margins") or {}).items()})
+        zones = tuple(Polygon(ring) for ring in rules.get("zones") or [])
+        max_length = None if rules.get("max_length") is None else float(rules["max_length"])
+        fabric = Fabric(width, max_length, margins, zones)
+        spacing = float(rules.get("spacing") or 0.0)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise fail("fabric", f"unreadable ({exc})") from None
+    try:
+        stated = rules.get("orientation")
+        orientation = None if stated is None else parse_rules(stated, lambda name: f"{path}: {name}")
+    except SpecError as exc:
+        raise MarkerFileError(str(exc)) from None
+    pieces, outlines = {}, {}
+    for piece_id, entry in (rules.get("pieces") or {}).items():
+        try:
+            rotations = entry["rotations"]
+            rotations = rotations if isinstance(rotations, str) else tuple(float(a) for a in rotations)
+            per_garment = entry.get("per_garment")
+            pieces[piece_id] = PieceRules(
+                piece_id, entry.get("name"), entry.get("size"), entry.get("category"), entry.get("source"), rotations,
+                float(entry.get("tilt") or 0.0), bool(entry.get("flip")), int(entry["quantity"]),
+                int(entry.get("mirrored_quantity") or 0), tuple(int(n) for n in per_garment) if per_garment else None,
+            )
+            outlines[piece_id] = Polygon(entry["outline"], entry.get("holes") or [])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise fail(f"pieces.{piece_id}", f"unreadable ({exc})") from None
+    sizes = rules.get("sizes")
+    return StatedRules(fabric, spacing, dict(sizes) if sizes else None, orientation, pieces, outlines)
 
 
 def load(path) -> MarkerFile:

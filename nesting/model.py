@@ -8,11 +8,15 @@ origin, then translate by (x, y). x runs along the marker length, y across the w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
 from patterns.piece import Piece
+
+if TYPE_CHECKING:
+    from nesting.spec import MarkerSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,7 @@ class Marker:
     target_utilization: float = 0.92
     spacing: float = 0.0
     stats: dict = field(default_factory=dict, compare=False)
+    spec: MarkerSpec | None = field(default=None, compare=False)  # the rules it was nested under
 
     def polygons(self) -> list[Polygon]:
         return [placed_polygon(self.pieces[p.piece], p) for p in self.placements]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from nesting.model import Marker
+from nesting.rules import garments, grain_deviation, piece_rules
 
 
 def summary_fields(marker: Marker) -> dict:
@@ -20,7 +21,26 @@ def summary_fields(marker: Marker) -> dict:
         "cut_perimeter": sum(p.exterior.length + sum(r.length for r in p.interiors) for p in polygons),
         "target_gap": marker.utilization - marker.target_utilization,
         "lower_bound_length": lower_bound(marker),
+        "max_grain_deviation": max((abs(grain_deviation(p.rotation)) for p in marker.placements), default=0.0),
+        **consumption(marker),
     }
+
+
+def consumption(marker: Marker) -> dict:
+    """Fabric per garment (marker length / garments) and, with a price per metre, its cost.
+
+    Garments are counted per pattern file and size, times the size ratio; JSON instances
+    have none, so these figures are ``None`` for them.
+    """
+    spec = marker.spec
+    count = None if marker.units == "instance" else garments(piece_rules(marker), spec.size_ratio if spec else None)
+    per_garment = marker.length / count if count else None
+    price = spec.fabric_price if spec is not None else None
+    cost = None
+    if per_garment is not None and price is not None and marker.units == "mm":
+        cost = per_garment / 1000.0 * price
+    return {"garments": count, "consumption_per_garment": per_garment, "fabric_price": price,
+            "fabric_cost_per_garment": cost}
 
 
 def lower_bound(marker: Marker) -> float:
@@ -48,8 +68,25 @@ def summary_text(marker: Marker) -> str:
         if marker.meets_target
         else f"misses the {target:.0f} % target by {target - utilization:.2f} points"
     )
-    return "\n".join([
+    fields = summary_fields(marker)
+    lines = [
         f"pieces placed: {len(marker.placements)}",
         f"width: {marker.fabric.width:g}{units}   length: {marker.length:.3f}{units}",
         f"utilization: {utilization:.2f} % ({verdict})",
-    ])
+    ]
+    sizes = {size: n for size, n in fields["pieces_per_size"].items() if size != "-"}
+    if sizes:
+        lines.append("pieces per size: " + ", ".join(f"{size} {n}" for size, n in sizes.items()))
+    if marker.units == "mm":
+        lines.append(f"waste: {fields['waste_area'] / 1e6:.3f} m2   cut perimeter: {fields['cut_perimeter'] / 1000:.2f} m")
+    else:
+        lines.append(f"waste area: {fields['waste_area']:.6g}   cut perimeter: {fields['cut_perimeter']:.6g}")
+    if fields["consumption_per_garment"] is not None and marker.units == "mm":
+        count = fields["garments"]
+        line = f"consumption: {fields['consumption_per_garment'] / 1000:.3f} m per garment ({count} garment{'s' * (count != 1)})"
+        if fields["fabric_cost_per_garment"] is not None:
+            line += f", fabric cost {fields['fabric_cost_per_garment']:.2f} per garment at {fields['fabric_price']:g} per metre"
+        lines.append(line)
+    if fields["max_grain_deviation"]:
+        lines.append(f"largest grain deviation: {fields['max_grain_deviation']:g} degrees")
+    return "\n".join(lines)

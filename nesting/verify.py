@@ -16,6 +16,7 @@ from shapely.geometry import box
 from nesting.config import Tolerances
 from nesting.errors import VerificationError
 from nesting.model import Marker, placed_polygon
+from nesting.rules import piece_rules
 
 _ANGLE_TOLERANCE = 1e-6  # degrees
 
@@ -47,7 +48,63 @@ def violations(marker: Marker, tolerances: Tolerances = Tolerances(), limit: int
     labels = [f"piece {pieces[p.piece].id} copy {p.copy}" for p in valid]
     polygons = [placed_polygon(pieces[p.piece], p) for p in valid]
     problems += layout_violations(polygons, labels, marker.fabric, marker.length, marker.spacing, tolerances)
+    if marker.spec is not None:
+        stated = piece_rules(marker)
+        placed = [(labels[k], stated[p.piece], p.copy, p.rotation, p.mirrored) for k, p in enumerate(valid)]
+        problems += rule_violations(placed, stated, marker.spec.size_ratio)
     return problems[:limit]
+
+
+def rule_violations(placed, stated, ratio) -> list[str]:
+    """Orientation, flip and quantity rules, from what a marker states.
+
+    ``placed`` is ``[(label, PieceRules, copy, rotation, mirrored), ...]``; ``stated`` every
+    piece type's `PieceRules`; ``ratio`` the size ratio or ``None``. A rotation is allowed
+    when it lies within the rule's tilt of one of the rule's angles, whatever angles the
+    nesting sampled; a copy is mirrored exactly when it is one of the mirrored quantity,
+    unless the piece may flip.
+    """
+    problems = []
+    for label, rules, copy, rotation, mirrored in placed:
+        if not rotation_allowed(rotation, rules.rotations, rules.tilt):
+            problems.append(f"{label}: rotation {rotation:g} breaks its rotation rule {_rule_text(rules)}")
+        if mirrored != (copy >= rules.quantity) and not rules.flip:
+            problems.append(f"{label}: {'mirrored' if mirrored else 'not mirrored'}, but the piece may not flip")
+    copies = Counter((rules.id, copy) for _, rules, copy, _, _ in placed)
+    for rules in stated:
+        demand = rules.quantity + rules.mirrored_quantity
+        have = sorted(copy for (piece, copy) in copies if piece == rules.id)
+        if have != list(range(demand)) or any(copies[(rules.id, c)] > 1 for c in have):
+            problems.append(f"piece {rules.id}: copies {have} placed, the marker needs copies 0..{demand - 1}")
+        if ratio is not None:
+            if rules.size not in ratio:
+                problems.append(f"piece {rules.id}: size {rules.size} is not in the size ratio {ratio}")
+            elif rules.per_garment is not None:
+                q, m = (n * ratio[rules.size] for n in rules.per_garment)
+                if (q, m) != (rules.quantity, rules.mirrored_quantity):
+                    problems.append(f"piece {rules.id}: {rules.quantity}+{rules.mirrored_quantity} copies, but size "
+                                    f"{rules.size} x {ratio[rules.size]} needs {q}+{m}")
+    return problems
+
+
+def rotation_allowed(rotation: float, rule, tilt: float = 0.0) -> bool:
+    """Is ``rotation`` within ``tilt`` degrees of an angle the rule allows?
+
+    ``rule`` is ``none``, ``180``, ``90``, ``free:STEP`` or an explicit sequence of angles.
+    """
+    if isinstance(rule, str):
+        step = {"none": 360.0, "180": 180.0, "90": 90.0}.get(rule)
+        step = step if step is not None else float(rule.partition(":")[2])
+        angles = [k * step for k in range(int(360.0 // step) + 1)]
+    else:
+        angles = list(rule)
+    return any(abs((rotation - a + 180.0) % 360.0 - 180.0) <= tilt + _ANGLE_TOLERANCE for a in angles)
+
+
+def _rule_text(rules) -> str:
+    if isinstance(rules.rotations, str):
+        return rules.rotations + (f" +/-{rules.tilt:g}" if rules.tilt else "")
+    return "(" + ", ".join(f"{a:g}" for a in rules.rotations) + ")"
 
 
 def layout_violations(polygons, labels, fabric, length, spacing=0.0, tolerances=Tolerances(), limit=20) -> list[str]:

@@ -1,8 +1,10 @@
 """``nest verify``: check a marker.json from disk, trusting nothing the engine computed.
 
-Without an instance it checks the geometry the file states (inside the fabric, no overlaps,
-the stated length and utilization). With the JSON instance it also checks that every placed
-polygon is its item under an allowed rotation and that every demand is met.
+It checks the geometry the file states (inside the fabric, no overlaps, the stated length and
+utilization) and, from the file's ``rules`` alone, every rule: spacing, margins, table length,
+zones, each polygon being its piece's outline under the stated rotation and mirroring, the
+rotation and flip permissions, and the quantities per size. With the JSON instance it also
+checks that every placed polygon is its item under an allowed rotation and every demand is met.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from shapely import affinity
 
 from nesting.config import Tolerances
 from nesting.markerfile import load
-from nesting.model import Fabric
-from nesting.verify import layout_violations
+from nesting.model import Fabric, oriented
+from nesting.verify import layout_violations, rule_violations
 
 
 def verify_file(path, instance=None, tolerances: Tolerances = Tolerances()) -> list[str]:
@@ -30,7 +32,12 @@ def verify_file(path, instance=None, tolerances: Tolerances = Tolerances()) -> l
             problems.append(f"{label}: invalid polygon")
     if problems:
         return problems
-    problems += layout_violations(polygons, labels, Fabric(marker.width), marker.length, 0.0, tolerances)
+    rules = marker.rules
+    if rules is None:
+        problems += layout_violations(polygons, labels, Fabric(marker.width), marker.length, 0.0, tolerances)
+    else:
+        problems += layout_violations(polygons, labels, rules.fabric, marker.length, rules.spacing, tolerances)
+        problems += _rule_violations(document, polygons, labels, rules)
     area = sum(p.area for p in polygons)
     used = max((p.bounds[2] for p in polygons), default=0.0)
     if used > marker.length * (1 + 1e-9) + 1e-12:
@@ -41,6 +48,50 @@ def verify_file(path, instance=None, tolerances: Tolerances = Tolerances()) -> l
     if instance is not None:
         problems += _instance_violations(document, polygons, instance, tolerances)
     return problems
+
+
+def _rule_violations(document, polygons, labels, rules) -> list[str]:
+    """The stated rules: each polygon its piece's outline under an allowed orientation, quantities."""
+    problems, placed = [], []
+    for label, entry, polygon in zip(labels, document["pieces"], polygons):
+        stated = rules.pieces.get(str(entry.get("id")))
+        if stated is None:
+            problems.append(f"{label}: no piece with this id in rules.pieces")
+            continue
+        try:
+            rotation, mirrored, copy = float(entry["rotation"]), bool(entry["mirrored"]), int(entry["copy"])
+            x, y = float(entry["x"]), float(entry["y"])
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"{label}: rotation, mirrored, copy, x or y missing or unreadable")
+            continue
+        placed.append((label, stated, copy, rotation, mirrored))
+        expected = affinity.translate(oriented(rules.outlines[stated.id], rotation, mirrored), x, y)
+        if not _same_shape(expected, polygon):
+            problems.append(f"{label}: polygon is not its outline under rotation {rotation:g}, "
+                            f"mirrored={mirrored}, at ({x:g}, {y:g})")
+    if rules.orientation is not None:
+        for stated in rules.pieces.values():
+            problems += _resolution_violations(f"piece {stated.id}", stated, rules.orientation)
+    problems += rule_violations(placed, list(rules.pieces.values()), rules.sizes)
+    return problems
+
+
+def _resolution_violations(label, stated, orientation) -> list[str]:
+    """The piece's stated rule must be what the orientation rules give it."""
+    rule = orientation.resolve(stated.name, stated.id, stated.category)
+    problems = []
+    if rule.rotations is not None and (rule.rotations, rule.tilt or 0.0) != (stated.rotations, stated.tilt):
+        problems.append(f"{label}: rules.orientation gives rotations {rule.rotations} +/-{rule.tilt or 0:g}, "
+                        f"but the piece states {stated.rotations} +/-{stated.tilt:g}")
+    if rule.flip is not None and rule.flip != stated.flip:
+        problems.append(f"{label}: rules.orientation gives flip={rule.flip}, but the piece states flip={stated.flip}")
+    return problems
+
+
+def _same_shape(expected, polygon) -> bool:
+    size = math.dist(expected.bounds[:2], expected.bounds[2:])
+    return (shapely.hausdorff_distance(expected, polygon) <= 1e-6 * size
+            and math.isclose(expected.area, polygon.area, rel_tol=1e-9))
 
 
 def _instance_violations(document, polygons, instance_path, tolerances) -> list[str]:

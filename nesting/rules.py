@@ -1,0 +1,222 @@
+"""A spec's rules applied to pattern pieces, before nesting.
+
+Each piece gets the rotations its orientation rule allows (tilt included, sampled), its flip
+permission and its shrinkage-compensated outline; pieces from several pattern files get ids
+that stay unique (``STYLE/PIECE/SIZE``). The engine then only sees plain pieces.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from shapely import affinity
+
+from nesting.errors import InfeasibleError, SpecError
+from nesting.model import oriented
+from nesting.spec import MarkerSpec, piece_key_matches
+from patterns.piece import Annotations, Notch, Piece
+
+_BASE_STEP = {"none": 360.0, "180": 180.0, "90": 90.0}
+
+
+def base_angles(rule: str) -> tuple[float, ...]:
+    """The rotations a rule allows before tilt: ``none`` (0), ``180``, ``90``, ``free:STEP``."""
+    step = _BASE_STEP.get(rule)
+    if step is None:
+        step = float(rule.split(":", 1)[1])
+    return tuple(k * step for k in range(math.ceil(360.0 / step - 1e-9)))
+
+
+def rotation_angles(rule: str, tilt: float = 0.0) -> tuple[float, ...]:
+    """Every rotation the nesting tries: each base angle, and +/- ``tilt`` around it."""
+    offsets = (0.0, -tilt, tilt) if tilt > 0 else (0.0,)
+    angles = ((a + d) % 360.0 for a in base_angles(rule) for d in offsets)
+    return tuple(dict.fromkeys(round(a, 9) % 360.0 for a in angles))
+
+
+def tilted(rotations, tilt: float) -> tuple[float, ...]:
+    """A piece's own rotations with the tilt samples added around each."""
+    if tilt <= 0:
+        return tuple(rotations)
+    return tuple(dict.fromkeys(round((r + d) % 360.0, 9) % 360.0 for r in rotations for d in (0.0, -tilt, tilt)))
+
+
+def apply(pieces, spec: MarkerSpec) -> tuple[Piece, ...]:
+    """The pieces with the spec's orientation rules and shrinkage applied.
+
+    A rule field left unset keeps the pattern's own value (an instance's allowed rotations,
+    a DXF piece's flip).
+    """
+    pieces = tuple(pieces)
+    check_rule_keys(pieces, spec)
+    along, across = spec.shrinkage
+    fx, fy = 100.0 / (100.0 - along), 100.0 / (100.0 - across)
+    result = []
+    for piece in pieces:
+        rule = spec.orientation.resolve(piece.name, piece.id, piece.category)
+        tilt = rule.tilt or 0.0
+        rotations = rotation_angles(rule.rotations, tilt) if rule.rotations else tilted(piece.rotations, tilt)
+        flip = piece.flip if rule.flip is None else rule.flip
+        if (fx, fy) != (1.0, 1.0):
+            piece = shrink(piece, fx, fy)
+        result.append(replace(piece, rotations=rotations, flip=flip))
+    return tuple(result)
+
+
+def check_rule_keys(pieces, spec: MarkerSpec) -> None:
+    """A piece or category rule that matches no piece is a typo: say so."""
+    categories = {p.category for p in pieces}
+    for key, _ in spec.orientation.categories:
+        if key not in categories:
+            known = ", ".join(sorted(c for c in categories if c)) or "none"
+            raise SpecError(f"{spec.label(f'rules.categories.{key}')}: no piece has this category (categories: {known})")
+    for key, _ in spec.orientation.pieces:
+        if not any(piece_key_matches(key, p.name, p.id) for p in pieces):
+            names = ", ".join(sorted({p.name for p in pieces}))
+            raise SpecError(f"{spec.label(f'rules.pieces.{key}')}: no piece has this name or id (pieces: {names})")
+
+
+def shrink(piece: Piece, fx: float, fy: float) -> Piece:
+    """The piece scaled by ``fx`` along the grain (x) and ``fy`` across it, about its origin."""
+    return replace(piece, outline=affinity.scale(piece.outline, fx, fy, origin=(0, 0)),
+                   annotations=_scaled_annotations(piece.annotations, fx, fy))
+
+
+def _scaled_annotations(a: Annotations, fx: float, fy: float) -> Annotations:
+    def line(points):
+        return None if points is None else tuple((x * fx, y * fy) for x, y in points)
+
+    def notch(n: Notch) -> Notch:
+        angle = math.degrees(math.atan2(math.sin(math.radians(n.angle)) * fy, math.cos(math.radians(n.angle)) * fx))
+        return replace(n, x=n.x * fx, y=n.y * fy, angle=angle)
+
+    return replace(
+        a, grain_line=line(a.grain_line), mirror_line=line(a.mirror_line), notches=tuple(notch(n) for n in a.notches),
+        internal_lines=tuple(line(p) for p in a.internal_lines), sew_lines=tuple(line(p) for p in a.sew_lines),
+        drill_holes=line(a.drill_holes) or (),
+    )
+
+
+def unique_ids(groups) -> tuple[Piece, ...]:
+    """Pieces of several pattern files, ids prefixed by style so that none repeats.
+
+    ``groups`` is ``[(pattern_path, pieces), ...]``. With one file the ids stay as read.
+    """
+    groups = list(groups)
+    if len(groups) > 1:
+        styles = {}
+        renamed = []
+        for path, pieces in groups:
+            style = next((p.style for p in pieces if getattr(p, "style", None)), None) or Path(path).stem
+            styles[style] = styles.get(style, 0) + 1
+            if styles[style] > 1:
+                style = f"{style}-{styles[style]}"
+            renamed.append((path, [p if p.id.startswith(style + "/") else replace(p, id=f"{style}/{p.id}") for p in pieces]))
+        groups = renamed
+    seen = {}
+    for path, pieces in groups:
+        for piece in pieces:
+            if piece.id in seen:
+                raise SpecError(f"patterns: piece id {piece.id!r} occurs twice ({seen[piece.id]} and {path})")
+            seen[piece.id] = path
+    return tuple(p for _, pieces in groups for p in pieces)
+
+
+def check_fits(pieces, spec: MarkerSpec) -> None:
+    """Fail before nesting when the fabric cannot hold a piece, or the table the whole marker.
+
+    Width: every piece must fit between the margins in one of its allowed orientations.
+    Table length: the marker is at least the pieces' area over the usable width, and at least
+    the longest piece in its shortest allowed orientation.
+    """
+    fabric = spec.fabric
+    m = fabric.margins
+    usable = fabric.width - m.bottom - m.top
+    longest = 0.0
+    for piece in pieces:
+        extents = [_extents(oriented(piece.outline, r, mirrored)) for r in piece.rotations
+                   for mirrored in ((False, True) if piece.flip else (False,))]
+        across = min(h for _, h in extents)
+        if across > usable * (1 + 1e-9):
+            raise SpecError(
+                f"{spec.label('fabric.width')}: piece {piece.id} does not fit: it needs {across:.1f} in its narrowest "
+                f"allowed rotation, the fabric is {fabric.width:g} wide ({usable:g} between the margins)"
+            )
+        longest = max(longest, min(w for w, h in extents if h <= usable * (1 + 1e-9)))
+    if fabric.max_length is None:
+        return
+    area = sum(p.area * p.demand for p in pieces)
+    needed = max(area / usable, longest) + m.start + m.end
+    if needed > fabric.max_length:
+        raise SpecError(
+            f"{spec.label('fabric.max_length')}: the pieces need at least {needed:.1f} of marker length "
+            f"(margins included), more than the table's {fabric.max_length:g}"
+        )
+
+
+def check_length(marker, spec: MarkerSpec) -> None:
+    """The nested marker must fit the cutting table."""
+    limit = spec.max_length
+    if limit is not None and marker.length > limit:
+        raise InfeasibleError(
+            f"{spec.label('fabric.max_length')}: the marker needs {marker.length:.1f} of length, more than the "
+            f"table's {limit:g} (shorten the ratio, widen the fabric or allow more rotations)"
+        )
+
+
+def _extents(polygon) -> tuple[float, float]:
+    minx, miny, maxx, maxy = polygon.bounds
+    return maxx - minx, maxy - miny
+
+
+@dataclass(frozen=True, slots=True)
+class PieceRules:
+    """One piece type's rules as a marker states them (and marker.json's ``rules.pieces``).
+
+    ``rotations`` is a rule (``none``/``180``/``90``/``free:STEP``) with ``tilt``, or the explicit
+    angles a pattern allowed. ``quantity``/``mirrored_quantity`` are the copies in the marker;
+    ``per_garment`` the same for one garment, when a size ratio multiplied them.
+    """
+
+    id: str
+    name: str
+    size: str | None
+    category: str | None
+    source: str | None
+    rotations: str | tuple[float, ...]
+    tilt: float
+    flip: bool
+    quantity: int
+    mirrored_quantity: int
+    per_garment: tuple[int, int] | None = None
+
+
+def piece_rules(marker) -> tuple[PieceRules, ...]:
+    """The rules each of the marker's pieces was nested under."""
+    spec = marker.spec
+    ratio = spec.size_ratio if spec is not None else None
+    result = []
+    for piece in marker.pieces:
+        rule = spec.orientation.resolve(piece.name, piece.id, piece.category) if spec is not None else None
+        rotations = rule.rotations if rule is not None and rule.rotations else tuple(piece.rotations)
+        tilt = (rule.tilt or 0.0) if rule is not None and rule.rotations else 0.0
+        per_garment = None
+        if ratio and piece.size in ratio:
+            per_garment = (piece.quantity // ratio[piece.size], piece.mirrored_quantity // ratio[piece.size])
+        result.append(PieceRules(piece.id, piece.name, piece.size, piece.category, piece.source, rotations, tilt,
+                                 piece.flip, piece.quantity, piece.mirrored_quantity, per_garment))
+    return tuple(result)
+
+
+def garments(rules, ratio) -> int:
+    """Garments in a marker: each pattern file's sizes, times the size ratio."""
+    ratio = ratio or {}
+    return sum(ratio.get(size, 1) for _, size in {(r.source, r.size) for r in rules})
+
+
+def grain_deviation(rotation: float) -> float:
+    """Angle between a placed piece's grain line and the marker length, in (-90, 90] degrees."""
+    folded = (rotation + 90.0) % 180.0 - 90.0
+    return 90.0 if folded == -90.0 else folded
