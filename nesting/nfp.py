@@ -33,7 +33,10 @@ def minkowski_rings(a: np.ndarray, b: np.ndarray) -> list[list]:
     The convolution loops of A and -B, united with the positive-winding rule: the regions the
     loops wind around at least once are exactly the Minkowski sum, closed pockets included.
     """
-    xy, offsets = convolution_loops(np.ascontiguousarray(a), np.ascontiguousarray(-b))
+    for ring in (a, b):
+        if ring.ndim != 2 or ring.shape[0] < 3 or ring.shape[1] != 2 or pyclipper.Area(ring.tolist()) <= 0:
+            raise ValueError("NFP input must be CCW int rings of at least 3 vertices and positive area")
+    xy, offsets = convolution_loops(np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(-b, dtype=np.int64))
     clipper = pyclipper.Pyclipper()
     added = False
     for r in range(len(offsets) - 1):
@@ -68,7 +71,7 @@ def _inside_hole(hole: np.ndarray, b: np.ndarray) -> list[list]:
     for piece in pieces.geoms:
         ring = shapely.orient_polygons(piece).exterior.coords[:-1]
         int_ring = clean_ring(np.round(np.asarray(ring)).astype(np.int64))
-        if len(int_ring) < 3:
+        if len(int_ring) < 3 or pyclipper.Area(int_ring.tolist()) <= 0:
             continue
         for path in minkowski_rings(int_ring, b):
             try:

@@ -2,7 +2,7 @@
 
 import numpy as np
 import shapely
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from shapely.geometry import LinearRing, Point, Polygon
 
@@ -12,8 +12,10 @@ from tests.naive import holed_polygons, non_convex_polygons, overlap_area
 
 
 def _int_ring(polygon):
-    ring = np.round(np.asarray(shapely.orient_polygons(polygon).exterior.coords[:-1])).astype(np.int64)
-    return clean_ring(ring)
+    """The polygon on the integer grid (as the engine snaps it); rejects what snapping degenerates."""
+    ring = clean_ring(np.round(np.asarray(shapely.orient_polygons(polygon).exterior.coords[:-1])).astype(np.int64))
+    assume(len(ring) >= 3 and Polygon(ring).is_valid and Polygon(ring).area > 1.0)
+    return ring
 
 
 def _int_holes(polygon):
@@ -40,13 +42,13 @@ def test_nfp_matches_shapely_overlap(a, b, seed):
     rng = np.random.default_rng(seed)
     lo = np.array(a.bounds[:2]) - np.array(b.bounds[2:]) - 50
     hi = np.array(a.bounds[2:]) - np.array(b.bounds[:2]) + 50
-    band = 1e-6 * max(a.length, b.length)
+    band = 1e-4 * max(a.length, b.length)  # the tolerance band: touching, either answer is right
     for point in rng.uniform(lo, hi, size=(40, 2)):
         inside, distance = _classify(rings, point)
         if distance <= band:
-            continue  # touching: either answer is right
+            continue
         overlap = overlap_area(a, b, *point)
-        assert inside == (overlap > 1e-9 * min(a.area, b.area)), (point, inside, overlap, distance)
+        assert inside == (overlap > 1e-12 * min(a.area, b.area)), (point, inside, overlap, distance)
 
 
 @given(non_convex_polygons(), non_convex_polygons())
@@ -81,6 +83,7 @@ def test_nfp_with_holes_allows_part_in_part(holed, other, swap, seed):
     ring_h, holes_h = _int_ring(holed), _int_holes(holed)
     ring_o = _int_ring(other)
     holed, other = Polygon(ring_h, holes_h), Polygon(ring_o)
+    assume(len(ring_o) >= 3 and other.is_valid and other.area > 100 and holed.is_valid and len(holes_h) == 1)
     a, b = (other, holed) if swap else (holed, other)
     rings = nfp_rings(ring_o, ring_h, (), holes_h) if swap else nfp_rings(ring_h, ring_o, holes_h, ())
     rng = np.random.default_rng(seed)
@@ -95,7 +98,7 @@ def test_nfp_with_holes_allows_part_in_part(holed, other, swap, seed):
         if distance <= band:
             continue
         overlap = overlap_area(a, b, *point)
-        assert inside == (overlap > 1e-9 * min(a.area, b.area)), (point, inside, overlap, distance)
+        assert inside == (overlap > 1e-12 * min(a.area, b.area)), (point, inside, overlap, distance)
 
 
 def test_small_piece_fits_in_a_hole():
