@@ -27,8 +27,13 @@ def _progress_listener(quiet: bool):
     from nesting.search.base import Listener
 
     class Progress(Listener):
+        """Prints improvements, at most about one line a second (compression finds many tiny ones)."""
+
+        last = (-1.0, "")
+
         def improved(self, elapsed, length, utilization, phase):
-            if not quiet:
+            if not quiet and (elapsed - self.last[0] >= 1.0 or phase != self.last[1]):
+                self.last = (elapsed, phase)
                 print(f"  {elapsed:7.2f} s  {phase:<8} length {length:.3f}  utilization {utilization * 100:.2f} %",
                       file=sys.stderr, flush=True)
 
@@ -66,17 +71,36 @@ def cmd_marker(args) -> int:
     job = MarkerJob(
         input=args.input, out=args.out, width=args.width, time=args.time, iterations=args.iterations,
         seed=args.seed, strategy=args.strategy, target=args.target, formats=parse_formats(args.formats),
-        units=args.units, workers=args.workers,
+        units=args.units, workers=args.workers, spec=args.spec, spacing=args.spacing, margin=args.margin,
+        rotations=args.rotations, tilt=args.tilt, flip=args.flip, shrinkage=args.shrinkage,
+        fabric_price=args.fabric_price, sizes=args.sizes, fabric=args.fabric,
     )
     budget = args.time if args.time is not None else (None if args.iterations else NestConfig().default_time)
     stop = _interruptible_stop(budget, args.iterations)
     marker, written = run(job, stop=stop, listener=_progress_listener(args.quiet))
     print(summary_text(marker))
+    if marker.stats.get("left_out"):
+        print(marker.stats["left_out"])
     if marker.stats.get("interrupted"):
         print("search interrupted: this is the best verified marker found before the stop")
     print(f"compile {marker.stats['compile_s']:.2f} s (not counted), nesting {marker.elapsed_s:.2f} s")
     print(cut_summary(marker))
     print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_info(args) -> int:
+    import json
+
+    from patterns.info import format_table, pattern_info
+
+    info = pattern_info(args.input, units=args.units, layer=args.layer, keep_folds=args.keep_folds or None)
+    if not args.json:
+        print(format_table(info))
+        return 0
+    for warning in info["report"].get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+    print(json.dumps(info, indent=1))
     return 0
 
 
@@ -128,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     marker = commands.add_parser("marker", help="nest a DXF pattern or a JSON instance into a marker")
-    marker.add_argument("input", help="pattern file (.dxf) or strip-packing instance (.json)")
+    marker.add_argument("input", nargs="?", help="pattern file (.dxf) or strip-packing instance (.json); "
+                        "optional with --spec")
     marker.add_argument("--width", type=float, help="fabric width (mm for DXF; required for DXF input)")
     marker.add_argument("--time", type=float, help="search budget in wall-clock seconds (default 30)")
     marker.add_argument("--iterations", type=int, help="search budget in iterations (reproducible)")
@@ -138,10 +163,29 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stop once this utilization (a fraction) is reached; default 0.92")
     marker.add_argument("--workers", type=int, default=1, help="search processes (independent seeds)")
     marker.add_argument("--units", help="units of a DXF that does not state them: mm, cm, in")
+    marker.add_argument("--sizes", help="sizes of a graded pattern: S,M,L (one each) or a ratio S=1,M=2")
+    marker.add_argument("--fabric", help="fabric code of the pieces to nest (default: the file's first)")
     marker.add_argument("--formats", default=",".join(DEFAULT_FORMATS), help="outputs, e.g. json,png")
     marker.add_argument("--out", required=True, help="output folder")
     marker.add_argument("--quiet", action="store_true", help="no progress lines")
+    rules = marker.add_argument_group("marker rules (each overrides the --spec file's field)")
+    rules.add_argument("--spec", help="marker specification (.toml): patterns, size ratio, fabric, rules")
+    rules.add_argument("--spacing", type=float, help="minimum gap between pieces (mm for DXF)")
+    rules.add_argument("--margin", type=float, help="unusable margin at all four fabric edges")
+    rules.add_argument("--rotations", help="none (one-way nap), 180, 90 or free:STEP, relative to the grain")
+    rules.add_argument("--tilt", type=float, help="tilt tolerance off the allowed rotations, +/- degrees")
+    rules.add_argument("--flip", action=argparse.BooleanOptionalAction, help="may pieces be mirrored")
+    rules.add_argument("--shrinkage", help="fabric shrinkage in %% along,across the grain, e.g. 2,1")
+    rules.add_argument("--fabric-price", type=float, help="fabric price per metre, for the cost per garment")
     marker.set_defaults(run=cmd_marker)
+
+    info = commands.add_parser("info", help="list the pieces of a pattern file and how it was read")
+    info.add_argument("input", help="pattern file (.dxf) or strip-packing instance (.json)")
+    info.add_argument("--units", help="units of a DXF that does not state them: mm, cm, in")
+    info.add_argument("--layer", help="generic DXF: read contours from this layer only")
+    info.add_argument("--keep-folds", action="store_true", help="keep pieces with a mirror line as halves")
+    info.add_argument("--json", action="store_true", help="print JSON only (warnings go to stderr)")
+    info.set_defaults(run=cmd_info)
 
     verify = commands.add_parser("verify", help="check a marker.json independently")
     verify.add_argument("marker")

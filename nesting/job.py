@@ -6,15 +6,20 @@ The CLI's ``nest marker`` and every batch job run exactly this, so a job file's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from nesting import rules
 from nesting.config import DEFAULT_CONFIG, NestConfig
 from nesting.engine import nest
 from nesting.errors import SpecError
 from nesting.export import DEFAULT_FORMATS, write
-from nesting.model import Fabric, Marker
+from nesting.model import Marker
+from nesting.spec import MarkerSpec, with_options
+from nesting.spec import load as load_spec
+from nesting.verify import verify
 from patterns import read_pieces
+from patterns.selection import select_pieces
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,16 @@ class MarkerJob:
     formats: tuple[str, ...] = DEFAULT_FORMATS
     units: str | None = None
     workers: int = 1
+    spec: str | None = None
+    spacing: float | None = None
+    margin: float | None = None
+    rotations: str | None = None
+    tilt: float | None = None
+    flip: bool | None = None
+    shrinkage: str | tuple[float, ...] | None = None
+    fabric_price: float | None = None
+    sizes: str | tuple[tuple[str, int], ...] | None = None  # "S,M" or "S=1,M=2", or (size, count) pairs
+    fabric: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -39,16 +54,24 @@ class MarkerJob:
         return tuple(f.name for f in fields(cls) if f.name != "extra")
 
 
-def load_pieces(job: MarkerJob):
-    """Pieces and fabric width of the job's input (a DXF needs ``width``; JSON carries it)."""
+def load_pieces(job: MarkerJob, report: dict | None = None):
+    """Pieces and fabric width of the job's input (a DXF needs ``width``; JSON carries it).
+
+    Only the job's sizes (times their ratio) and one fabric are kept (`select_pieces`);
+    ``report``, when given, receives the import report, the selection under ``selection``
+    and a line naming the pieces left out under ``left_out``.
+    """
     options = {"units": job.units} if job.units else {}
-    pieces, report = read_pieces(job.input, **options)
-    width = job.width if job.width is not None else report.get("width")
+    pieces, read_report = read_pieces(job.input, **options)
+    selection = select_pieces(pieces, job.sizes, job.fabric, source=job.input)
+    if report is not None:
+        report.update(read_report, selection=selection.as_report(), left_out=selection.summary())
+    width = job.width if job.width is not None else read_report.get("width")
     if width is None:
         raise SpecError(f"{job.input}: --width is required for DXF input (the fabric width in mm)")
     if width <= 0:
         raise SpecError(f"--width must be positive, got {width:g}")
-    return pieces, width, report.get("units", "mm")
+    return list(selection.pieces), width, read_report.get("units", "mm")
 
 
 def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
@@ -59,11 +82,58 @@ def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
         raise SpecError(f"--iterations must be >= 1, got {job.iterations}")
     if not 0 < job.target <= 1:
         raise SpecError(f"--target is a fraction in (0, 1], got {job.target:g}")
-    pieces, width, units = load_pieces(job)
+    spec = marker_spec(job)
+    left_out = []
+    pieces, spec, units = spec_pieces(job, spec, left_out)
     config = NestConfig(
         seed=job.seed, time_limit=job.time, iterations=job.iterations, strategy=job.strategy,
-        target_utilization=job.target, workers=job.workers,
+        target_utilization=job.target, workers=job.workers, spacing=spec.spacing,
     )
-    marker = nest(pieces, Fabric(width=width), config, stop=stop, listener=listener,
-                  input_name=Path(job.input).name, units=units)
+    marker = nest(pieces, replace(spec.fabric, max_length=None), config, stop=stop, listener=listener,
+                  input_name=", ".join(Path(p).name for p in spec.patterns), units=units)
+    rules.check_length(marker, spec)  # the engine does not bound the length: the table does
+    marker = verify(replace(marker, fabric=spec.fabric, spec=spec), config.tolerances)
+    if left_out:
+        marker.stats["left_out"] = "; ".join(left_out)
     return marker, write(marker, job.out, job.formats)
+
+
+def marker_spec(job: MarkerJob) -> MarkerSpec:
+    """The job's spec file (if any) with the job's options in place of its fields."""
+    spec = load_spec(job.spec) if job.spec else MarkerSpec()
+    spec = with_options(
+        spec, patterns=[job.input] if job.input else None, width=job.width, spacing=job.spacing, margin=job.margin,
+        rotations=job.rotations, tilt=job.tilt, flip=job.flip, shrinkage=job.shrinkage, fabric_price=job.fabric_price,
+        sizes=job.sizes, fabric_code=job.fabric,
+    )
+    if not spec.patterns:
+        raise SpecError("patterns: no pattern file (give INPUT, or patterns in the --spec file)")
+    return spec
+
+
+def spec_pieces(job: MarkerJob, spec: MarkerSpec, left_out: list | None = None):
+    """Every pattern file's pieces under the spec's rules; the spec with its width; the units.
+
+    ``left_out``, when given, receives a line per file naming the pieces not in this marker.
+    """
+    groups, units, ratio = [], set(), {}
+    for path in spec.patterns:
+        read_report = {}
+        selected = replace(job, input=path, width=spec.width, sizes=spec.sizes, fabric=spec.fabric_code)
+        pieces, width, unit = load_pieces(selected, read_report)
+        if left_out is not None and read_report.get("left_out"):
+            prefix = f"{Path(path).name}: " if len(spec.patterns) > 1 else ""
+            left_out.append(prefix + read_report["left_out"])
+        groups.append((path, pieces))
+        units.add(unit)
+        if spec.width is None:
+            spec = spec.with_width(width, f"{path}: width")
+        if spec.sizes is not None:  # the ratio as parsed and matched to the file's size names
+            ratio.update(read_report["selection"]["sizes"])
+    if ratio:
+        spec = replace(spec, sizes=tuple(ratio.items()))
+    if len(units) > 1:
+        raise SpecError(f"patterns: the files are in different units ({', '.join(sorted(units))}); use one kind of input")
+    pieces = rules.apply(rules.unique_ids(groups), spec)
+    rules.check_fits(pieces, spec)
+    return pieces, spec, units.pop()
