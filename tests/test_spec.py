@@ -180,3 +180,12 @@ def test_cli_without_pattern_is_a_user_error(tmp_path, capsys):
 def test_missing_spec_file_is_a_user_error(tmp_path, capsys):
     assert main(["marker", str(EXAMPLE), "--spec", str(tmp_path / "nope.toml"), "--out", str(tmp_path)]) == 2
     assert "cannot read file" in capsys.readouterr().err
+
+
+def test_readme_example_is_a_valid_spec(tmp_path):
+    readme = (EXAMPLE.parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Marker specification"):]
+    example = section[section.index("```toml") + len("```toml"):section.index("```\n", section.index("```toml"))]
+    spec = load(_write(tmp_path, example))
+    assert spec.sizes == (("S", 1), ("M", 2), ("L", 2), ("XL", 1)) and len(spec.zones) == 2
+    assert spec.orientation.resolve("SLEEVE", "POLO/SLEEVE/M", "RIB") == OrientationRule("none", 1.0, True)
