@@ -130,6 +130,28 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_batch(args) -> int:
+    from pathlib import Path
+
+    from nesting.batch import ERROR, FAILED, load_jobs, run_batch, summary_table
+    from nesting.batch.progress import BatchProgress
+
+    jobs = load_jobs(args.jobs, args.out)
+    progress = BatchProgress(len(jobs), sys.stderr)
+    try:
+        results = run_batch(jobs, args.out, workers=args.workers, scheduler=args.scheduler, force=args.force,
+                            on_result=progress.job_done, about={"jobs_file": str(Path(args.jobs).resolve())})
+    finally:
+        progress.close()
+    print(summary_table(results))
+    print(f"wrote {Path(args.out) / 'summary.json'}, {Path(args.out) / 'summary.csv'}")
+    for result in results:
+        if result.status == ERROR:
+            print(f"{result.name}: internal error\n{result.detail}", file=sys.stderr)
+    statuses = {result.status for result in results}
+    return INTERNAL_ERROR if ERROR in statuses else USER_ERROR if FAILED in statuses else 0
+
+
 def cmd_bench(args) -> int:
     from benchmarks.catalog import BenchmarkError
     from benchmarks.run import run_benchmark
@@ -204,6 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--pdf-page", default="A3", help="PDF: A0..A4, or rollNNN for a plotter roll NNN mm wide")
     export.add_argument("--pdf-tiled", action="store_true", help="PDF: 1:1 over as many pages as needed")
     export.set_defaults(run=cmd_export)
+
+    batch = commands.add_parser("batch", help="nest every marker of a jobs file, in parallel")
+    batch.add_argument("jobs", help="jobs file (.toml): [[job]] tables of name, input and nest marker options")
+    batch.add_argument("--out", required=True, help="output folder: one folder per job, plus summary.json/.csv")
+    batch.add_argument("--workers", type=int, help="parallel jobs (default: every core)")
+    batch.add_argument("--scheduler", help="a Dask scheduler (tcp://HOST:PORT), or 'local' for an embedded cluster")
+    batch.add_argument("--force", action="store_true", help="run again jobs whose verified marker exists")
+    batch.set_defaults(run=cmd_batch)
 
     bench = commands.add_parser("bench", help="utilization benchmark: instances x seeds x engines, side by side")
     bench.add_argument("instances", nargs="*", help="bundled instance names or .json files (default: all ten bundled)")

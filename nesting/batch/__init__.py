@@ -1,0 +1,101 @@
+"""Batches of markers: a jobs file in, one verified marker folder per job and a summary out.
+
+The parallelism is across jobs: a local process pool by default, or a Dask distributed cluster
+when asked (the ``cluster`` extra, imported only then). Every job is `nesting.job.run`, exactly
+what ``nest marker`` does, in one process. A re-run skips jobs whose verified marker is already
+written with the same options.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from nesting.batch.jobs import BatchError, BatchJob, load_jobs
+from nesting.batch.local import default_workers, run_pool
+from nesting.batch.result import ERROR, FAILED, OK, SKIPPED, JobResult
+from nesting.batch.summary import summary_table, write_summary
+from nesting.batch.worker import finished
+
+__all__ = [
+    "BatchError", "BatchJob", "JobResult", "load_jobs", "run_batch", "summary_table",
+    "OK", "SKIPPED", "FAILED", "ERROR",
+]
+
+
+def run_batch(
+    jobs: Sequence[BatchJob],
+    out_dir,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    on_result: Callable[[JobResult], None] | None = None,
+    about: dict | None = None,
+) -> tuple[JobResult, ...]:
+    """Run every job not already finished; write ``summary.json``/``summary.csv`` in ``out_dir``.
+
+    Parameters
+    ----------
+    jobs : from `load_jobs`; each writes into its own folder under ``out_dir``.
+    workers : local processes (default: every core), or LocalCluster workers with ``scheduler="local"``.
+    scheduler : None for the local pool, ``"local"`` for an embedded Dask LocalCluster, or the
+        address of a Dask scheduler (``tcp://HOST:PORT``).
+    force : run finished jobs again.
+    on_result : called with each job's result as it arrives (skipped jobs first).
+    about : extra fields for ``summary.json`` (e.g. the jobs file).
+
+    Returns
+    -------
+    The results in the jobs' order. Failures are results, not exceptions.
+
+    Raises
+    ------
+    BatchError : bad ``workers``/``scheduler``, or Dask asked for but not installed.
+    """
+    if workers is not None and workers < 1:
+        raise BatchError(f"--workers must be >= 1, got {workers}")
+    if workers is not None and scheduler not in (None, "local"):
+        raise BatchError("--workers applies to the local pool and --scheduler local; a Dask cluster has its own workers")
+    results = {}
+
+    def report(result: JobResult) -> None:
+        results[result.name] = result
+        if on_result is not None:
+            on_result(result)
+
+    pending = []
+    for job in jobs:
+        done = None if force else finished(job)
+        if done is None:
+            pending.append(job)
+        else:
+            report(done)
+    count = min(workers or default_workers(), max(len(pending), 1))
+    if pending and scheduler is None:
+        for result in run_pool(pending, count):
+            report(result)
+    elif pending:
+        cluster = _import_cluster()
+        with cluster.connect(scheduler, count) as client:
+            for result in cluster.run_dask(pending, client):
+                report(result)
+    ordered = tuple(results[job.name] for job in jobs)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    local = scheduler in (None, "local")
+    write_summary(ordered, out_dir, {**(about or {}), "scheduler": scheduler or "pool", "workers": count if local else None})
+    return ordered
+
+
+def _import_cluster():
+    """The Dask backend, or a one-line BatchError saying how to install it."""
+    for name in ("dask", "distributed"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise BatchError(
+                f"--scheduler needs Dask distributed ({name} is not installed): pip install 'marker-nesting[cluster]'"
+            ) from None
+    from nesting.batch import cluster
+
+    return cluster
