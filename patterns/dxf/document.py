@@ -22,15 +22,15 @@ def open_dxf(path: Path, report: dict):
     try:
         return ezdxf.readfile(path)
     except OSError as exc:
-        raise PatternError(path, f"cannot read file: {exc.strerror or exc}") from None
+        if exc.errno is not None:
+            raise PatternError(path, f"cannot read file: {exc.strerror}") from None
+        raise PatternError(path, "not a readable DXF file (no DXF structure found)") from None
     except (ezdxf.DXFError, UnicodeDecodeError, ValueError) as exc:
         first_problem = str(exc) or type(exc).__name__
     try:
         doc, auditor = recover.readfile(path)
     except (ezdxf.DXFError, UnicodeDecodeError, ValueError, IndexError) as exc:
         raise PatternError(path, f"not a readable DXF file ({first_problem}; recovery failed: {exc})") from None
-    if not len(doc.modelspace()) and not len(doc.blocks):
-        raise PatternError(path, f"not a readable DXF file ({first_problem})")
     fixes = [f"{entry.message}" for entry in auditor.fixes]
     errors = [f"{entry.message}" for entry in auditor.errors]
     report["repairs"].append(

@@ -66,4 +66,6 @@ def _no_contour_reason(entities, chains, options) -> str:
         return (f"open contour{where}: no closed contour found; the nearest open ends are {gap:.3f} mm apart "
                 f"at ({at[0]:.1f}, {at[1]:.1f}) mm, more than the gap tolerance {options.gap_mm:g} mm")
     kinds = sorted({e.dxftype() for e in entities})
-    return f"no pieces found{where}: no closed contour among {', '.join(kinds) or 'no entities'}"
+    if not kinds:
+        return f"no pieces found{where}: the drawing is empty"
+    return f"no pieces found{where}: no closed contour among {', '.join(kinds)}"

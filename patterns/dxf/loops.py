@@ -17,6 +17,9 @@ from shapely.geometry import Polygon
 
 CURVE_TYPES = frozenset({"LINE", "ARC", "CIRCLE", "ELLIPSE", "SPLINE", "LWPOLYLINE", "POLYLINE"})
 JUNCTION_SEARCH_SECONDS = 5.0
+# ezdxf subdivides a curve until each piece's midpoint lies within the distance asked for; the
+# largest deviation can sit elsewhere and exceed it slightly, so it is asked for half the bound.
+FLATTENING_MARGIN = 0.5
 MAX_INSERT_DEPTH = 16
 
 
@@ -50,7 +53,7 @@ def explode(entities, warnings: list[str], depth: int = 0):
 
 def flatten(entity, chord: float) -> np.ndarray:
     """(n, 2) points of one curve entity within ``chord`` of the curve (its own vertices kept)."""
-    points = [(v.x, v.y) for v in path.make_path(entity).flattening(chord)]
+    points = [(v.x, v.y) for v in path.make_path(entity).flattening(chord * FLATTENING_MARGIN)]
     return np.array(points, dtype=np.float64).reshape(-1, 2)
 
 
@@ -118,7 +121,7 @@ def _chain_contour(chain, chord: float, closed: bool) -> Contour:
 
 def flatten_chain(chain, chord: float) -> np.ndarray:
     """(n, 2) points along a chain of edges; gaps between edges become straight segments."""
-    points = [(v.x, v.y) for v in edgesmith.path2d_from_chain(chain).flattening(chord)]
+    points = [(v.x, v.y) for v in edgesmith.path2d_from_chain(chain).flattening(chord * FLATTENING_MARGIN)]
     return np.array(points, dtype=np.float64).reshape(-1, 2)
 
 
