@@ -70,7 +70,9 @@ def report(rows, machine: dict, load_after, args) -> str:
     lines += [
         "",
         "Wall time includes starting the workers and loading the numba kernels in each (once per worker).",
-        "\"Sum of job times\" is reading, nesting, verifying and writing, summed over jobs inside the workers.",
+        "\"Sum of job times\" is reading, nesting, verifying and writing, summed over jobs inside the workers;",
+        "with an iteration budget each job does the same work at any worker count, so when this sum grows",
+        "with the worker count the workers were sharing cores (with each other or with other processes).",
         "",
         f"Machine: {describe_text(machine)} Load average at the end {load_after}.",
         "",
