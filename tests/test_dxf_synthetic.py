@@ -2,6 +2,7 @@
 
 import math
 
+import ezdxf
 import pytest
 from shapely import affinity
 from shapely.geometry import Polygon
@@ -186,3 +187,23 @@ def test_crossing_contours_in_one_block(tmp_path):
     spec = PieceSpec("FRONT_M", [rectangle(0, 0, 100, 100), rectangle(50, 50, 150, 150)], texts=FRONT)
     with pytest.raises(PatternError, match="contours cross"):
         read_one(tmp_path, spec)
+
+
+def test_piece_blocks_that_are_never_inserted_are_read_in_place(tmp_path):
+    doc = ezdxf.new("R12")
+    doc.modelspace().add_text("Units: METRIC", dxfattribs={"layer": "1"})
+    block = doc.blocks.new("BACK_M")
+    block.add_polyline2d(rectangle(10, 10, 210, 110), close=True, dxfattribs={"layer": "1"})
+    block.add_text("Piece Name: BACK", dxfattribs={"layer": "1"})
+    doc.saveas(tmp_path / "p.dxf")
+    pieces, report = read_dxf(tmp_path / "p.dxf")
+    assert [p.name for p in pieces] == ["BACK"] and pieces[0].area == pytest.approx(20000.0)
+    assert any("not inserted" in w for w in report["warnings"])
+
+
+def test_block_without_piece_text_is_named_after_the_block(tmp_path):
+    pieces = [PieceSpec("FRONT_M", [rectangle(0, 0, 100, 100)], texts=FRONT),
+              PieceSpec("LINING", [rectangle(0, 0, 50, 50)])]
+    found, report = read_dxf(pattern_file(tmp_path / "p.dxf", pieces))
+    assert [p.name for p in found] == ["FRONT", "LINING"]
+    assert any("block LINING: no Piece Name text" in w for w in report["warnings"])

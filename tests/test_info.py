@@ -80,6 +80,8 @@ def _write_bad(tmp_path, kind):
         "open contour": ([[(0, 0), (100, 0)], [(100, 0), (100, 100)], [(100, 100), (0, 100)], [(0, 90), (0, 0)]], False),
         "self-intersecting": ([[(0, 0), (100, 100), (100, 0), (0, 100)]], True),
         "zero-area": ([[(0, 0), (100, 0), (50, 0)]], True),
+        "not finite": ([[(0, 0), (100, 0), (100, float("nan")), (0, 100)]], True),
+        "far away": ([[(0, 0), (1e300, 0), (1e300, 100), (0, 100)]], True),
     }
     if kind == "unknown units":
         spec = PieceSpec("P_M", [rectangle(0, 0, 10, 10)], texts={"Piece Name": "P"})
@@ -93,6 +95,8 @@ def _write_bad(tmp_path, kind):
     ("open contour", ["piece P (block P_M)", "open contour", "10.000 mm"]),
     ("self-intersecting", ["piece P (block P_M)", "self-intersecting outline", "at (50.0, 50.0) mm"]),
     ("zero-area", ["piece P (block P_M)", "zero-area outline"]),
+    ("not finite", ["piece P (block P_M)", "not a finite number"]),
+    ("far away", ["piece P (block P_M)", "beyond any fabric", "units"]),
     ("no pieces", ["no pieces found"]),
     ("unknown units", ["does not state its units", "--units"]),
     ("not a dxf", ["not a readable DXF file"]),

@@ -45,15 +45,35 @@ class _Block:
 
 
 def is_aama(doc) -> bool:
-    """True when some inserted block carries a ``Piece Name`` text (AAMA/ASTM piece blocks)."""
-    for insert in doc.modelspace().query("INSERT"):
-        block = doc.blocks.get(insert.dxf.name)
-        if block is None:
+    """True when piece blocks (blocks carrying a ``Piece Name`` text) hold the pieces."""
+    return any(_has_piece_name(doc.blocks.get(name)) for name, _ in _piece_sources(doc, []))
+
+
+def _piece_sources(doc, warnings: list[str]):
+    """``(block name, entities)`` per piece: each model-space INSERT with its transform applied.
+
+    A file whose model space inserts nothing but defines piece blocks (some writers stop
+    there) has them read in place, with a warning.
+    """
+    inserts = list(doc.modelspace().query("INSERT"))
+    for insert in inserts:
+        name = insert.dxf.name
+        if doc.blocks.get(name) is None:
+            warnings.append(_missing_block_warning(doc, name))
             continue
-        fields, _ = parse_fields(e.dxf.text for e in block.query("TEXT"))
-        if "piece name" in fields:
-            return True
-    return False
+        yield name, insert.virtual_entities()
+    if inserts:
+        return
+    uninserted = [b for b in doc.blocks if not b.is_any_layout and not b.block.is_anonymous and _has_piece_name(b)]
+    if uninserted:
+        warnings.append(f"{len(uninserted)} piece block(s) are defined but not inserted; read where they are drawn")
+    for block in uninserted:
+        yield block.name, iter(block)
+
+
+def _has_piece_name(block) -> bool:
+    texts = (e.dxf.text if e.dxftype() == "TEXT" else e.plain_text() for e in block.query("TEXT MTEXT"))
+    return "piece name" in parse_fields(texts)[0]
 
 
 def read_aama(doc, path, style: dict, scale: float, options, decode, report) -> list:
@@ -69,13 +89,9 @@ def read_aama(doc, path, style: dict, scale: float, options, decode, report) -> 
 
 def _inserted_blocks(doc, options, decode, report) -> list[_Block]:
     blocks, ignored_layers = [], set()
-    for insert in doc.modelspace().query("INSERT"):
-        name = insert.dxf.name
-        if doc.blocks.get(name) is None:
-            report["warnings"].append(_missing_block_warning(doc, name))
-            continue
+    for name, entities in _piece_sources(doc, report["warnings"]):
         by_layer = defaultdict(list)
-        for entity in explode(insert.virtual_entities(), report["warnings"]):
+        for entity in explode(entities, report["warnings"]):
             number = layers.layer_number(entity.dxf.layer, options.layer_map)
             by_layer[number].append(entity)
             if number not in _USED_LAYERS:
@@ -134,6 +150,8 @@ class _BlockReader:
     def pieces(self, block: _Block) -> list:
         name = block.fields.get("piece name") or block.name
         rings, chains = self._contours(block, layers.BOUNDARY)
+        if rings and "piece name" not in block.fields:
+            self.report["warnings"].append(f"block {block.name}: no Piece Name text; the piece is named after the block")
         if not rings:
             if chains:
                 gap, where = nearest_open_ends(chains) or (0.0, (0.0, 0.0))
@@ -148,7 +166,7 @@ class _BlockReader:
             self.report["warnings"].append(f"piece {name} (block {block.name}): {len(chains)} open line(s) "
                                            f"on layer 1 besides the boundary ignored")
         try:
-            groups, duplicates = group_rings([r.points for r in rings])
+            groups, duplicates = group_rings([r.points for r in rings], self.options.limit_mm)
         except OutlineProblem as problem:
             raise self.fail(block, str(problem)) from None
         if duplicates:
@@ -237,7 +255,7 @@ class _BlockReader:
             else:
                 continue
             segment = tuple((float(p.x) * self.scale, float(p.y) * self.scale) for p in ends)
-            if segment[0] != segment[1]:
+            if segment[0] != segment[1] and np.isfinite(segment).all():
                 segments.append(segment)
         if not segments:
             return None
@@ -260,11 +278,12 @@ class _BlockReader:
                     a, b = (np.array([v.x, v.y]) * self.scale for v in (entity.dxf.start, entity.dxf.end))
                     on = a if ring.distance(Point(a)) <= ring.distance(Point(b)) else b
                     notches.append(RawNotch(float(on[0]), float(on[1]), float(np.hypot(*(b - a))), number))
-        return tuple(notches)
+        return tuple(n for n in notches if np.isfinite((n.x, n.y, n.depth)).all())
 
     def _lines(self, block: _Block, number: int) -> tuple[np.ndarray, ...]:
         rings, chains = self._contours(block, number)
-        return tuple(np.vstack([r.points, r.points[:1]]) for r in rings) + tuple(c.points for c in chains)
+        lines = [np.vstack([r.points, r.points[:1]]) for r in rings] + [c.points for c in chains]
+        return tuple(line for line in lines if np.isfinite(line).all())
 
     def _points(self, block: _Block, number: int) -> tuple[tuple[float, float], ...]:
         points = []
@@ -276,4 +295,4 @@ class _BlockReader:
             else:
                 continue
             points.append((float(p.x) * self.scale, float(p.y) * self.scale))
-        return tuple(points)
+        return tuple(p for p in points if np.isfinite(p).all())

@@ -32,11 +32,11 @@ def read_generic(doc, path: Path, scale: float, options, report) -> list:
         raise PatternError(path, _no_contour_reason(entities, chains, options))
     report["largest_gap_mm"] = max(report["largest_gap_mm"], max(r.gap for r in rings))
     try:
-        groups, duplicates = group_rings([r.points for r in rings])
+        groups, duplicates = group_rings([r.points for r in rings], options.limit_mm)
     except OutlineProblem as problem:
         layers = sorted({rings[i].layer for i in problem.rings})
         hint = "; choose the cut layer with --layer" if len(layers) > 1 and options.layer is None else ""
-        raise PatternError(path, f"{problem} (layers {', '.join(layers)}){hint}") from None
+        raise PatternError(path, f"{problem} (on layer {' and '.join(layers)}){hint}") from None
     if duplicates:
         report["repairs"].append(f"{len(duplicates)} contour(s) drawn twice dropped")
     stem = path.stem

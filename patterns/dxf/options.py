@@ -36,6 +36,7 @@ class ImportOptions:
     match_84_rel: float = 0.02  # layer 84 replaces layer 1 if their areas differ less than this
     on_line_mm: float = 0.5  # a mirror-line end this close to the outline lies on it
     plausible_mm: tuple[float, float] = (5.0, 10_000.0)  # piece extents outside this: check units
+    limit_mm: float = 1e8  # coordinates beyond 100 km are refused (overflow, wrong units)
 
     @classmethod
     def from_kwargs(cls, path, **kwargs) -> ImportOptions:

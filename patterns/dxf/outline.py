@@ -27,14 +27,21 @@ class OutlineProblem(ValueError):
         self.rings = rings
 
 
-def group_rings(rings: list[np.ndarray]) -> tuple[list[tuple[int, list[int]]], list[int]]:
+def group_rings(rings: list[np.ndarray], limit_mm: float) -> tuple[list[tuple[int, list[int]]], list[int]]:
     """``(groups, duplicates)``: ``(shell, holes)`` index groups, largest shell first, and the
     indices of rings that repeat an earlier one (dropped). A ring inside an odd number of
     others is a hole of its smallest container.
 
-    Raises `OutlineProblem` when two rings cross (neither contains the other), since then no
-    outline is meant unambiguously.
+    Raises `OutlineProblem` for a coordinate that is not finite or lies farther than
+    ``limit_mm`` from the origin, and when two rings cross (neither contains the other),
+    since then no outline is meant unambiguously.
     """
+    for i, ring in enumerate(rings):
+        if not np.isfinite(ring).all():
+            raise OutlineProblem("a contour has a coordinate that is not a finite number (NaN or infinity)", (i,))
+        if np.abs(ring).max() > limit_mm:
+            raise OutlineProblem(f"a contour reaches {np.abs(ring).max():.3g} mm from the origin, beyond any "
+                                 f"fabric (limit {limit_mm:g} mm): check the file and its units", (i,))
     polygons = [shapely.make_valid(Polygon(ring)) for ring in rings]
     tree = shapely.STRtree(polygons)
     duplicates = set()
