@@ -1,8 +1,8 @@
 """Every sample in ../shared/data/dxf imports as its README says, or fails with a clear reason.
 
 The samples are real exports (Gerber AccuMark, CLO, Richpeace, Browzwear) and generic
-drawings; they are not under an open licence, so they stay in ../shared and these tests skip
-without it. Areas are checked against an oracle that reads the raw layer-1 vertices with
+drawings. Those not under an open licence stay in ../shared and their tests skip without it;
+the three MIT-licensed ezdxf files are copied into tests/data/dxf. Areas are checked against an oracle that reads the raw layer-1 vertices with
 ezdxf's low-level entity API and shapely, independently of the importer.
 """
 
@@ -17,7 +17,9 @@ from shapely.geometry import Polygon
 from patterns.dxf import read_dxf
 from patterns.dxf.loops import contours
 from patterns.errors import PatternError
-from tests.conftest import shared_file
+from tests.conftest import ROOT, shared_file
+
+LOCAL = ROOT / "tests" / "data" / "dxf"  # MIT-licensed samples copied from ezdxf (see PROVENANCE.md)
 
 EVEN_SIZES_26_52 = [str(s) for s in range(26, 53, 2)]
 EVEN_SIZES_42_70 = [str(s) for s in range(42, 71, 2)]
@@ -184,7 +186,7 @@ def test_line_arc_loop_is_chained_but_crosses_itself():
 
 
 def test_closed_splines_letter_with_a_counter():
-    path = shared_file("data/dxf/generic_closed_splines_libdxfrw.dxf")
+    path = LOCAL / "generic_closed_splines_libdxfrw.dxf"
     pieces, report = read_dxf(path)
     # two closed splines; the smaller lies inside the larger, so it is that piece's hole
     assert report["file_units"] == "cm" and len(pieces) == 1 and len(pieces[0].outline.interiors) == 1
@@ -205,7 +207,7 @@ def insert_matrix(insert) -> np.ndarray:
 
 
 def test_mirrored_rotated_nested_inserts():
-    path = shared_file("data/dxf/generic_insert_mirror_rotate.dxf")
+    path = LOCAL / "generic_insert_mirror_rotate.dxf"
     pieces, report = read_dxf(path)
     assert report["file_units"] == "m" and len(pieces) == 6  # the six frames; the arrows are open lines
     doc = ezdxf.readfile(path)
@@ -223,7 +225,7 @@ def test_mirrored_rotated_nested_inserts():
 
 
 def test_damaged_file_is_recovered_and_reported():
-    path = shared_file("data/dxf/generic_needs_recover.dxf")
+    path = LOCAL / "generic_needs_recover.dxf"
     with pytest.raises(ezdxf.DXFStructureError):
         ezdxf.readfile(path)
     pieces, report = read_dxf(path, units="in", layer="Vport")
