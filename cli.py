@@ -73,7 +73,7 @@ def cmd_marker(args) -> int:
         seed=args.seed, strategy=args.strategy, target=args.target, formats=parse_formats(args.formats),
         units=args.units, workers=args.workers, spec=args.spec, spacing=args.spacing, margin=args.margin,
         rotations=args.rotations, tilt=args.tilt, flip=args.flip, shrinkage=args.shrinkage,
-        fabric_price=args.fabric_price, sizes=args.sizes, fabric=args.fabric,
+        fabric_price=args.fabric_price, sizes=args.sizes, fabric=args.fabric, layer=args.layer,
     )
     budget = args.time if args.time is not None else (None if args.iterations else NestConfig().default_time)
     stop = _interruptible_stop(budget, args.iterations)
@@ -187,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     marker.add_argument("--units", help="units of a DXF that does not state them: mm, cm, in")
     marker.add_argument("--sizes", help="sizes of a graded pattern: S,M,L (one each) or a ratio S=1,M=2")
     marker.add_argument("--fabric", help="fabric code of the pieces to nest (default: the file's first)")
+    marker.add_argument("--layer", help="generic DXF: read contours from this layer only")
     marker.add_argument("--formats", default=",".join(DEFAULT_FORMATS), help="outputs, e.g. json,png")
     marker.add_argument("--out", required=True, help="output folder")
     marker.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -47,6 +47,7 @@ class MarkerJob:
     fabric_price: float | None = None
     sizes: str | tuple[tuple[str, int], ...] | None = None  # "S,M" or "S=1,M=2", or (size, count) pairs
     fabric: str | None = None
+    layer: str | None = None  # generic DXF: the layer holding the cut contours
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -61,7 +62,7 @@ def load_pieces(job: MarkerJob, report: dict | None = None):
     ``report``, when given, receives the import report, the selection under ``selection``
     and a line naming the pieces left out under ``left_out``.
     """
-    options = {"units": job.units} if job.units else {}
+    options = {key: value for key, value in (("units", job.units), ("layer", job.layer)) if value}
     pieces, read_report = read_pieces(job.input, **options)
     selection = select_pieces(pieces, job.sizes, job.fabric, source=job.input)
     if report is not None:

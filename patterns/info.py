@@ -60,7 +60,8 @@ def format_table(info: dict) -> str:
     numeric = {2, 4, 6, 8, 9}
 
     def line(cells):
-        return "  ".join(c.rjust(w) if k in numeric else c.ljust(w) for k, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        padded = (c.rjust(w) if k in numeric else c.ljust(w) for k, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(padded).rstrip()
 
     lines = [f"{Path(info['file']).name}: {_describe(report)}", line(headers), line(["-" * w for w in widths])]
     lines += [line(r) for r in rows]

@@ -2,8 +2,9 @@
 
 The samples are real exports (Gerber AccuMark, CLO, Richpeace, Browzwear) and generic
 drawings. Those not under an open licence stay in ../shared and their tests skip without it;
-the three MIT-licensed ezdxf files are copied into tests/data/dxf. Areas are checked against an oracle that reads the raw layer-1 vertices with
-ezdxf's low-level entity API and shapely, independently of the importer.
+the three MIT-licensed ezdxf files are copied into tests/data/dxf. Areas are checked against
+an oracle that reads the raw layer-1 vertices with ezdxf's low-level entity API and shapely,
+independently of the importer.
 """
 
 import collections

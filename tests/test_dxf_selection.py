@@ -2,6 +2,7 @@
 
 import json
 
+import ezdxf
 import pytest
 import shapely
 from shapely.geometry import Polygon, box
@@ -20,13 +21,15 @@ def two_fabric_file(tmp_path):
     pieces = []
     for size, grow in (("S", 0), ("M", 30)):
         base = size == "S"
-        for name, width, quantity, fabric in (("FRONT", 300, "1,1", "1"), ("BACK", 280, "1", "1"), ("RIB", 400, "1", "2")):
+        kinds = (("FRONT", 300, "1,1", "1"), ("BACK", 280, "1", "1"), ("RIB", 400, "1", "2"))
+        for name, width, quantity, fabric in kinds:
             texts = {"Piece Name": name, "Size": size}
             if base:
                 texts.update({"Quantity": quantity, "Fabric": fabric})
             pieces.append(PieceSpec(f"{name}_{size}", [rectangle(0, 0, width + grow, 150 if name != "RIB" else 40)],
                                     grain=((5, 5), (100, 5)), texts=texts))
-    return pattern_file(tmp_path / "style.dxf", pieces, style={"Style Name": "ST", "Units": "METRIC", "Sample Size": "S"})
+    style = {"Style Name": "ST", "Units": "METRIC", "Sample Size": "S"}
+    return pattern_file(tmp_path / "style.dxf", pieces, style=style)
 
 
 def test_parse_sizes_forms():
@@ -111,3 +114,21 @@ def test_marker_on_real_graded_tee(tmp_path, capsys):
     assert {p["size"] for p in document["pieces"]} == {"50"} and document["units"] == "mm"
     assert verify_file(out / "marker.json") == []
     assert (out / "marker.png").stat().st_size > 0
+
+
+def test_marker_reads_the_chosen_layer_of_a_generic_drawing(tmp_path, capsys):
+    doc = ezdxf.new("R2010")
+    doc.header["$INSUNITS"] = 4
+    msp = doc.modelspace()
+    for k in range(3):
+        msp.add_lwpolyline(rectangle(400 * k, 0, 400 * k + 300, 200), close=True, dxfattribs={"layer": "CUT"})
+    msp.add_lwpolyline(rectangle(-50, 100, 1200, 400), close=True, dxfattribs={"layer": "SHEET"})  # crosses them
+    path = tmp_path / "drawing.dxf"
+    doc.saveas(path)
+    out = tmp_path / "out"
+    assert main(["marker", str(path), "--width", "500", "--iterations", "1", "--formats", "json",
+                 "--out", str(out), "--quiet"]) == 2
+    assert "--layer" in capsys.readouterr().err
+    assert main(["marker", str(path), "--layer", "cut", "--width", "500", "--iterations", "1", "--formats", "json",
+                 "--out", str(out), "--quiet"]) == 0
+    assert len(marker_document(out)["pieces"]) == 3

@@ -52,8 +52,8 @@ def test_mirrored_and_rotated_insert(tmp_path):
     insert = {"insert": (1000, 500), "xscale": -1, "rotation": 90}
     piece, _ = read_one(tmp_path, PieceSpec("FRONT_M", [outline], texts=FRONT, insert=insert))
     # INSERT transform: scale (mirror x), then rotate, then translate
-    expected = affinity.translate(affinity.rotate(affinity.scale(Polygon(outline), -1, 1, origin=(0, 0)), 90, origin=(0, 0)),
-                                  1000, 500)
+    mirrored = affinity.scale(Polygon(outline), -1, 1, origin=(0, 0))
+    expected = affinity.translate(affinity.rotate(mirrored, 90, origin=(0, 0)), 1000, 500)
     assert same_shape(piece.outline, expected)
     assert piece.outline.exterior.is_ccw
 
@@ -102,7 +102,8 @@ def test_cutout_becomes_a_hole(tmp_path):
 @pytest.mark.parametrize("text, expected", [("1", (1, 0)), ("2", (2, 0)), ("1,1", (1, 1)), ("1,0", (1, 0)),
                                             (" 2 , 1 ", (2, 1)), ("0", (0, 0))])
 def test_quantity_count_and_right_left_pairs(tmp_path, text, expected):
-    piece, _ = read_one(tmp_path, PieceSpec("P_M", [rectangle(0, 0, 100, 100)], texts={"Piece Name": "P", "Quantity": text}))
+    spec = PieceSpec("P_M", [rectangle(0, 0, 100, 100)], texts={"Piece Name": "P", "Quantity": text})
+    piece, _ = read_one(tmp_path, spec)
     assert (piece.quantity, piece.mirrored_quantity) == expected
 
 

@@ -20,7 +20,8 @@ def graded_file(tmp_path):
                                 notches=[(300 + grow, 100, -4)] if base else []))
         pieces.append(PieceSpec(f"BACK_{size}", [rectangle(0, 0, 250 + grow, 200)],
                                 texts={"Piece Name": "BACK", "Size": size, **({"Quantity": "0"} if base else {})}))
-    return pattern_file(tmp_path / "graded.dxf", pieces, style={"Style Name": "G", "Units": "METRIC", "Sample Size": "M"})
+    style = {"Style Name": "G", "Units": "METRIC", "Sample Size": "M"}
+    return pattern_file(tmp_path / "graded.dxf", pieces, style=style)
 
 
 def test_table_lists_every_block(tmp_path, capsys):
@@ -40,7 +41,8 @@ def test_json_only_on_stdout_and_warnings_on_stderr(tmp_path, capsys):
     assert document["units"] == "mm" and document["file"].endswith("graded.dxf")
     assert len(document["pieces"]) == 4
     front_m = next(p for p in document["pieces"] if (p["name"], p["size"]) == ("FRONT", "M"))
-    assert {"name", "size", "quantity", "fabric", "area_mm2", "bbox", "vertices", "grain", "notches", "holes"} <= set(front_m)
+    keys = {"name", "size", "quantity", "fabric", "area_mm2", "bbox", "vertices", "grain", "notches", "holes"}
+    assert keys <= set(front_m)
     assert (front_m["quantity"], front_m["mirrored_quantity"]) == (1, 1)
     assert front_m["area_mm2"] == pytest.approx(60000.0) and front_m["notches"] == 1 and front_m["grain"] is True
     back_l = next(p for p in document["pieces"] if (p["name"], p["size"]) == ("BACK", "L"))
@@ -77,7 +79,8 @@ def _write_bad(tmp_path, kind):
         doc.saveas(path)
         return path
     boundary = {
-        "open contour": ([[(0, 0), (100, 0)], [(100, 0), (100, 100)], [(100, 100), (0, 100)], [(0, 90), (0, 0)]], False),
+        "open contour": ([[(0, 0), (100, 0)], [(100, 0), (100, 100)], [(100, 100), (0, 100)], [(0, 90), (0, 0)]],
+                         False),
         "self-intersecting": ([[(0, 0), (100, 100), (100, 0), (0, 100)]], True),
         "zero-area": ([[(0, 0), (100, 0), (50, 0)]], True),
         "not finite": ([[(0, 0), (100, 0), (100, float("nan")), (0, 100)]], True),

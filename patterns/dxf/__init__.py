@@ -65,7 +65,8 @@ def read_dxf(path, units=None, **options) -> tuple[list, dict]:
     report.update(
         flavor=flavor, file_units=resolved.name, units_from=resolved.origin, scale_to_mm=scale,
         style=style.get("style name"), sample_size=style.get("sample size"), author=style.get("author"),
-        pieces=len(pieces), sizes=unique_in_order(p.size for p in pieces), fabrics=unique_in_order(p.fabric for p in pieces),
+        pieces=len(pieces), sizes=unique_in_order(p.size for p in pieces),
+        fabrics=unique_in_order(p.fabric for p in pieces),
     )
     _check_plausible(pieces, settings, resolved, report)
     return pieces, report

@@ -151,7 +151,8 @@ class _BlockReader:
         name = block.fields.get("piece name") or block.name
         rings, chains = self._contours(block, layers.BOUNDARY)
         if rings and "piece name" not in block.fields:
-            self.report["warnings"].append(f"block {block.name}: no Piece Name text; the piece is named after the block")
+            self.report["warnings"].append(f"block {block.name}: no Piece Name text; the piece is named after "
+                                           f"the block")
         if not rings:
             if chains:
                 gap, where = nearest_open_ends(chains) or (0.0, (0.0, 0.0))

@@ -89,7 +89,8 @@ def contours(entities, chord: float, gap: float) -> tuple[list[Contour], list[Co
             rings.extend(found)
         if open_edges:
             leftover = edgeminer.Deposit(open_edges, gap_tol=gap)
-            chains = [_chain_contour(chain, chord, closed=False) for chain in edgeminer.find_all_simple_chains(leftover)]
+            chains = [_chain_contour(chain, chord, closed=False)
+                      for chain in edgeminer.find_all_simple_chains(leftover)]
     return rings, chains
 
 

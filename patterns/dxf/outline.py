@@ -107,10 +107,12 @@ def unfold(outline: Polygon, mirror: tuple, on_line_mm: float) -> Polygon:
     around = np.vstack([np.asarray(ops.substring(ring, end, ring.length).coords),
                         np.asarray(ops.substring(ring, 0.0, start).coords)])
     line = LineString(mirror)
-    kept = around if inside.hausdorff_distance(line) <= LineString(around).hausdorff_distance(line) else np.asarray(inside.coords)
+    fold_is_inside = inside.hausdorff_distance(line) <= LineString(around).hausdorff_distance(line)
+    kept = around if fold_is_inside else np.asarray(inside.coords)
     reflected = reflect(kept, mirror)[::-1]
     whole = Polygon(np.vstack([kept, reflected]))
-    holes = [Polygon(h) for h in outline.interiors] + [Polygon(reflect(np.asarray(h.coords), mirror)) for h in outline.interiors]
+    holes = [Polygon(h) for h in outline.interiors]
+    holes += [Polygon(reflect(np.asarray(h.coords), mirror)) for h in outline.interiors]
     if holes:
         whole = whole.difference(shapely.union_all(holes))
     if not isinstance(whole, Polygon) or not whole.is_valid:
