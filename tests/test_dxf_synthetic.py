@@ -9,6 +9,7 @@ from shapely.geometry import Polygon
 
 from patterns.dxf import read_dxf
 from patterns.errors import PatternError
+from patterns.units import resolve_units
 from tests.dxf_factory import PieceSpec, pattern_file, rectangle
 
 FRONT = {"Piece Name": "FRONT", "Size": "M", "Quantity": "1"}
@@ -208,3 +209,13 @@ def test_block_without_piece_text_is_named_after_the_block(tmp_path):
     found, report = read_dxf(pattern_file(tmp_path / "p.dxf", pieces))
     assert [p.name for p in found] == ["FRONT", "LINING"]
     assert any("block LINING: no Piece Name text" in w for w in report["warnings"])
+
+
+def test_units_precedence_and_conflict_warning():
+    warnings = []
+    assert resolve_units("f.dxf", None, "METRIC", 1, warnings).name == "mm"  # style text beats $INSUNITS
+    assert "says mm but $INSUNITS says in" in warnings[0]
+    assert resolve_units("f.dxf", None, None, 5, []).to_mm == 10.0
+    assert resolve_units("f.dxf", "inches", "METRIC", 4, []).to_mm == 25.4  # the option beats both
+    with pytest.raises(PatternError, match="does not state its units"):
+        resolve_units("f.dxf", None, None, 0, [])
