@@ -37,6 +37,7 @@ class SeparatorConfig:
     compress_strikes: int = 5
     container_samples: int = 50
     focused_samples: int = 25
+    line_search: bool = True  # exact NFP line searches through the best samples
     explore_share: float = 0.8
     weight_max: float = 2.0
     weight_min: float = 1.2

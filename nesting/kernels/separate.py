@@ -194,8 +194,104 @@ def _descend(i, s, x, y, loss, step, step_min, shape_of, pos, n_items, ring_xy, 
 
 
 @njit(cache=True, nogil=True)
+def _line_crossings(ring_xy, ring_off, lo, hi, axis, level, out):
+    """Sorted coordinates where the line {axis-coordinate == level} crosses rings lo..hi-1.
+
+    ``axis`` 1 is a horizontal line (y == level, x crossings returned), 0 a vertical one.
+    Consecutive pairs of crossings bound the line's intervals inside the region (even-odd).
+    """
+    other = 1 - axis
+    n = 0
+    for r in range(lo, hi):
+        start, end = ring_off[r], ring_off[r + 1]
+        j = end - 1
+        for k in range(start, end):
+            a, b = ring_xy[j, axis], ring_xy[k, axis]
+            if (a > level) != (b > level):
+                t = (level - a) / (b - a)
+                out[n] = ring_xy[j, other] + t * (ring_xy[k, other] - ring_xy[j, other])
+                n += 1
+            j = k
+    out[:n].sort()
+    return n
+
+
+@njit(cache=True, nogil=True)
+def line_search(i, s, x, y, axis, shape_of, pos, n_items, ring_xy, ring_off, pair_rings, pair_bbox, bounds,
+                strip):
+    """Nearest collision-free position to (x, y) on the horizontal (axis 1) or vertical (0) line.
+
+    Exact on the NFPs: the line meets each neighbour's NFP in intervals of overlapping
+    positions; their union's complement inside the inner-fit range is the free set (Umetani
+    et al. 2009, Imamichi et al. 2009). Returns (found, coordinate along the line).
+    """
+    x0, y0, x1, y1 = inner_fit(bounds, strip, s)
+    if axis == 1:
+        level, target, lo_lim, hi_lim = y, x, x0, x1
+        if y < y0 or y > y1:
+            return False, 0.0
+    else:
+        level, target, lo_lim, hi_lim = x, y, y0, y1
+        if x < x0 or x > x1:
+            return False, 0.0
+    if hi_lim < lo_lim:
+        return False, 0.0
+    other = 1 - axis
+    intervals = np.empty((2 * n_items + 2, 2))
+    m = 0
+    crossings = np.empty(64)
+    for j in range(n_items):
+        if j == i:
+            continue
+        sj = shape_of[j]
+        rel = level - pos[j, axis]
+        if rel <= pair_bbox[sj, s, axis] or rel >= pair_bbox[sj, s, axis + 2]:
+            continue
+        lo, hi = pair_rings[sj, s, 0], pair_rings[sj, s, 1]
+        size = ring_off[hi] - ring_off[lo]
+        if crossings.shape[0] < size:
+            crossings = np.empty(2 * size)
+        n = _line_crossings(ring_xy, ring_off, lo, hi, axis, rel, crossings)
+        for c in range(0, n - 1, 2):
+            if m == intervals.shape[0]:
+                grown = np.empty((2 * m, 2))
+                grown[:m] = intervals
+                intervals = grown
+            intervals[m, 0] = crossings[c] + pos[j, other]
+            intervals[m, 1] = crossings[c + 1] + pos[j, other]
+            m += 1
+    if m == 0:
+        return True, min(max(target, lo_lim), hi_lim)
+    order = np.argsort(intervals[:m, 0])
+    # Walk the merged intervals; candidates are free gaps' points nearest the target.
+    best, best_dist = 0.0, np.inf
+    free_from = lo_lim  # start of the current free gap
+    k = 0
+    while k < m:
+        a, b = intervals[order[k], 0], intervals[order[k], 1]
+        k += 1
+        while k < m and intervals[order[k], 0] <= b:
+            b = max(b, intervals[order[k], 1])
+            k += 1
+        gap_end = min(a, hi_lim)
+        if gap_end >= free_from:
+            candidate = min(max(target, free_from), gap_end)
+            if abs(candidate - target) < best_dist:
+                best, best_dist = candidate, abs(candidate - target)
+        free_from = max(free_from, b)
+        if free_from > hi_lim:
+            break
+    if free_from <= hi_lim:
+        candidate = min(max(target, free_from), hi_lim)
+        if abs(candidate - target) < best_dist:
+            best, best_dist = candidate, abs(candidate - target)
+    return best_dist < np.inf, best
+
+
+@njit(cache=True, nogil=True)
 def move_item(i, shape_of, pos, n_items, allowed_ptr, allowed, ring_xy, ring_off, pair_rings, pair_bbox,
-              bounds, h4, eps, min_dim, strip, contact, weights, cweights, rng, n_container, n_focused):
+              bounds, h4, eps, min_dim, strip, contact, weights, cweights, rng, n_container, n_focused,
+              use_line_search):
     """Move item i to the least weighted-overlap position found by sampling and descent."""
     best = np.full((_N_BEST, 4), np.inf)
     cs, cx, cy = shape_of[i], pos[i, 0], pos[i, 1]
@@ -230,6 +326,26 @@ def move_item(i, shape_of, pos, n_items, allowed_ptr, allowed, ring_xy, ring_off
     x, y, loss = _descend(i, s, best[0, 2], best[0, 3], best[0, 0], 0.01 * min_dim[i], 0.001 * min_dim[i],
                           shape_of, pos, n_items, ring_xy, ring_off, pair_rings, pair_bbox, bounds, h4, eps,
                           strip, contact, weights, cweights, rng)
+    if loss > 0.0 and use_line_search:
+        # Exact line searches through the best candidates: an overlap-free slot on the same
+        # row or column beats any overlapping position.
+        best[0, 0], best[0, 2], best[0, 3] = loss, x, y
+        shift = np.inf
+        for k in range(_N_BEST):
+            if not np.isfinite(best[k, 0]):
+                continue
+            sk, bx, by = int(best[k, 1]), best[k, 2], best[k, 3]
+            for axis in (1, 0):
+                found, c = line_search(i, sk, bx, by, axis, shape_of, pos, n_items, ring_xy, ring_off,
+                                       pair_rings, pair_bbox, bounds, strip)
+                if not found:
+                    continue
+                nx, ny = (c, by) if axis == 1 else (bx, c)
+                value = evaluate(i, sk, nx, ny, shape_of, pos, n_items, ring_xy, ring_off, pair_rings,
+                                 pair_bbox, bounds, h4, eps, strip, contact, weights, cweights, loss)
+                moved = abs(nx - bx) + abs(ny - by)
+                if value < loss or (value == 0.0 and moved < shift):
+                    s, x, y, loss, shift = sk, nx, ny, value, moved
     shape_of[i] = s
     pos[i, 0], pos[i, 1] = x, y
     return loss
@@ -238,7 +354,7 @@ def move_item(i, shape_of, pos, n_items, allowed_ptr, allowed, ring_xy, ring_off
 @njit(cache=True, nogil=True)
 def move_items(items, shape_of, pos, n_items, allowed_ptr, allowed, ring_xy, ring_off, pair_rings, pair_bbox,
                bounds, h4, eps, min_dim, strip, contact, weights, cweights, rng, n_container, n_focused,
-               pair_loss, cont_loss):
+               use_line_search, pair_loss, cont_loss):
     """Move each listed item that still collides; keep the loss matrix current."""
     moved = 0
     for i in items:
@@ -251,7 +367,8 @@ def move_items(items, shape_of, pos, n_items, allowed_ptr, allowed, ring_xy, rin
         if not colliding:
             continue
         move_item(i, shape_of, pos, n_items, allowed_ptr, allowed, ring_xy, ring_off, pair_rings, pair_bbox,
-                  bounds, h4, eps, min_dim, strip, contact, weights, cweights, rng, n_container, n_focused)
+                  bounds, h4, eps, min_dim, strip, contact, weights, cweights, rng, n_container, n_focused,
+                  use_line_search)
         refresh_item(i, shape_of, pos, n_items, ring_xy, ring_off, pair_rings, pair_bbox, bounds, h4, eps,
                      strip, contact, pair_loss, cont_loss)
         moved += 1
@@ -311,6 +428,6 @@ def warmup():
     refresh_all(2, shape_of, pos, 2, ring, ring_off, pair_rings, pair_bbox, bounds, h4, eps, strip, 0.0,
                 pair_loss, cont_loss)
     move_items(np.arange(2), shape_of, pos, 2, allowed_ptr, allowed, ring, ring_off, pair_rings, pair_bbox,
-               bounds, h4, eps, min_dim, strip, 0.0, weights, cweights, rng, 2, 2, pair_loss, cont_loss)
+               bounds, h4, eps, min_dim, strip, 0.0, weights, cweights, rng, 2, 2, True, pair_loss, cont_loss)
     update_weights(pair_loss, cont_loss, weights, cweights, 2, 1.2, 2.0, 0.95)
     total_loss(pair_loss, cont_loss, 2)

@@ -127,7 +127,7 @@ class Separator:
                          self.n_items, self.allowed_ptr, self.allowed, self.ring_xy, self.ring_off, self.pair_rings,
                          self.pair_bbox, self.bounds, self.h4, self.eps, self.min_dim, self.strip, self.contact,
                          self.weights, self.cweights, self.rng, self.cfg.container_samples,
-                         self.cfg.focused_samples, self.pair_loss, self.cont_loss)
+                         self.cfg.focused_samples, self.cfg.line_search, self.pair_loss, self.cont_loss)
         k.update_weights(self.pair_loss, self.cont_loss, self.weights, self.cweights, self.n_movable,
                          self.cfg.weight_min, self.cfg.weight_max, self.cfg.weight_decay)
         stop.tick()
