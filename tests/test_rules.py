@@ -4,18 +4,21 @@ against an independent computation."""
 import math
 
 import pytest
-from hypothesis import given
+import shapely
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
-from nesting import rules
+from nesting import nest, rules
+from nesting.config import NestConfig
 from nesting.errors import SpecError
 from nesting.model import Fabric, Margins, Marker, Placement
 from nesting.rules import PieceRules, rotation_angles
 from nesting.spec import MarkerSpec, OrientationRule, RuleSet
 from nesting.verify import rotation_allowed, rule_violations, violations
 from patterns.piece import Annotations, Notch, Piece
+from tests.naive import non_convex_polygons
 
 RULES = st.one_of(st.sampled_from(["none", "180", "90"]),
                   st.sampled_from([5, 7, 15, 30, 45, 60, 72, 90, 100, 120, 360]).map(lambda s: f"free:{s:g}"))
@@ -188,3 +191,28 @@ def test_marker_with_spec_is_checked_against_its_rules():
     assert violations(marker(0.0, 0.0, 0.0)) == []
     assert violations(marker(180.0, 100.0, 50.0, spec=None)) == []
     assert violations(marker(180.0, 100.0, 50.0)) == ["piece P/M copy 0: rotation 180 breaks its rotation rule none"]
+
+
+@settings(max_examples=16)
+@given(st.lists(non_convex_polygons(), min_size=2, max_size=4), st.floats(1.0, 60.0), st.sampled_from(["none", "180", "90"]),
+       st.sampled_from([0.0, 2.0]), st.booleans(), st.floats(0.0, 40.0))
+def test_nested_markers_keep_the_buffer_the_margins_and_the_rule(outlines, spacing, rule, tilt, flip, margin):
+    """Whatever the pieces, the engine honours spacing, margins and rotation rules (shapely check).
+
+    Zero-width spikes (a vertex that can move by less than a millimetre before the outline
+    crosses itself) are left out: cleaning them is the pattern reader's job.
+    """
+    assume(all(shapely.minimum_clearance(o) > 1.0 for o in outlines))
+    pieces = [Piece(id=f"P{k}", name=f"P{k}", outline=o, quantity=2, mirrored_quantity=k % 2) for k, o in enumerate(outlines)]
+    spec = MarkerSpec(width=5000.0, spacing=spacing, margins=Margins(margin, margin, margin, margin),
+                      orientation=RuleSet(default=OrientationRule(rule, tilt, flip)))
+    marker = nest(rules.apply(pieces, spec), spec.fabric, NestConfig(iterations=1, strategy="blf", spacing=spacing))
+    polygons = marker.polygons()
+    slack = 1e-6 * spec.width
+    assert min(shapely.distance(a, b) for i, a in enumerate(polygons) for b in polygons[i + 1:]) >= spacing - slack
+    usable = box(margin - slack, margin - slack, marker.length - margin + slack, spec.width - margin + slack)
+    assert all(usable.contains(p) for p in polygons)
+    for placement in marker.placements:
+        assert _distance_to_grid(placement.rotation % 360.0, _step(rule)) <= tilt + 1e-9
+        if not flip:
+            assert placement.mirrored == (placement.copy >= pieces[placement.piece].quantity)
