@@ -15,17 +15,12 @@ from shapely import affinity
 
 from nesting.errors import InfeasibleError, SpecError
 from nesting.model import oriented
-from nesting.spec import MarkerSpec, piece_key_matches
+from nesting.spec import MarkerSpec, piece_key_matches, rule_step
 from patterns.piece import Annotations, Notch, Piece
-
-_BASE_STEP = {"none": 360.0, "180": 180.0, "90": 90.0}
-
 
 def base_angles(rule: str) -> tuple[float, ...]:
     """The rotations a rule allows before tilt: ``none`` (0), ``180``, ``90``, ``free:STEP``."""
-    step = _BASE_STEP.get(rule)
-    if step is None:
-        step = float(rule.split(":", 1)[1])
+    step = rule_step(rule)
     return tuple(k * step for k in range(math.ceil(360.0 / step - 1e-9)))
 
 

@@ -3,7 +3,7 @@
 A spec names the pattern files, the size ratio, the fabric (width, table length, margins,
 clear zones), the spacing between pieces, the shrinkage compensation and the orientation
 rules (rotation, tilt, flip) for the fabric, overridable per category and per piece. It is
-read from TOML (`load`), and ``nest marker``'s options override it field by field (`resolve`).
+read from TOML (`load`), and ``nest marker``'s options override it field by field (`with_options`).
 Every bad value raises a one-line `SpecError` naming the field and the reason.
 """
 
@@ -20,6 +20,7 @@ from nesting.errors import SpecError
 from nesting.model import Fabric, Margins
 
 ROTATION_RULES = ("none", "180", "90", "free:STEP")
+_RULE_STEPS = {"none": 360.0, "180": 180.0, "90": 90.0}
 MAX_TILT = 45.0  # degrees; beyond this a "tilt" is another orientation
 _EDGES = ("bottom", "top", "start", "end")
 
@@ -46,7 +47,8 @@ class OrientationRule:
 
     def as_dict(self) -> dict:
         """The fields that are set, as in the spec file."""
-        return {k: v for k, v in (("rotations", self.rotations), ("tilt", self.tilt), ("flip", self.flip)) if v is not None}
+        values = (("rotations", self.rotations), ("tilt", self.tilt), ("flip", self.flip))
+        return {key: value for key, value in values if value is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,10 +274,16 @@ def with_options(spec: MarkerSpec, *, patterns=None, width=None, spacing=None, m
 # --- one value each: also used for command-line options ----------------------------------
 
 
+def rule_step(rule: str) -> float:
+    """Degrees between the rotations a (parsed) rule allows: ``free:15`` -> 15, ``180`` -> 180."""
+    step = _RULE_STEPS.get(rule)
+    return step if step is not None else float(rule.partition(":")[2])
+
+
 def parse_rotations(value, name: str) -> str:
     """``none``, ``180``, ``90`` or ``free:STEP`` (0 < STEP <= 360), normalised."""
     text = str(value).strip().lower()
-    if text in ("none", "180", "90"):
+    if text in _RULE_STEPS:
         return text
     if text.startswith("free:"):
         step = _number(text[5:], name, "free:STEP needs a number of degrees")

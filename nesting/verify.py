@@ -17,6 +17,7 @@ from nesting.config import Tolerances
 from nesting.errors import VerificationError
 from nesting.model import Marker, placed_polygon
 from nesting.rules import piece_rules
+from nesting.spec import rule_step
 
 _ANGLE_TOLERANCE = 1e-6  # degrees
 
@@ -93,8 +94,7 @@ def rotation_allowed(rotation: float, rule, tilt: float = 0.0) -> bool:
     ``rule`` is ``none``, ``180``, ``90``, ``free:STEP`` or an explicit sequence of angles.
     """
     if isinstance(rule, str):
-        step = {"none": 360.0, "180": 180.0, "90": 90.0}.get(rule)
-        step = step if step is not None else float(rule.partition(":")[2])
+        step = rule_step(rule)
         angles = [k * step for k in range(int(360.0 // step) + 1)]
     else:
         angles = list(rule)
