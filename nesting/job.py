@@ -6,6 +6,8 @@ The CLI's ``nest marker`` and every batch job run exactly this, so a job file's 
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from nesting.spec import load as load_spec
 from nesting.verify import verify
 from patterns import read_pieces
 from patterns.selection import select_pieces
+
+MAX_PIECES = 10_000  # copies in one marker; a long cutting table holds a few thousand
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,15 +81,19 @@ def load_pieces(job: MarkerJob, report: dict | None = None):
 
 def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
     """Nest the job's input and write its verified marker; returns the marker and files."""
-    if job.time is not None and job.time < 0:
-        raise SpecError(f"--time must be >= 0, got {job.time:g}")
+    if job.time is not None and not 0 <= job.time < math.inf:
+        raise SpecError(f"--time must be a finite number of seconds >= 0, got {job.time:g}")
     if job.iterations is not None and job.iterations < 1:
         raise SpecError(f"--iterations must be >= 1, got {job.iterations}")
     if not 0 < job.target <= 1:
         raise SpecError(f"--target is a fraction in (0, 1], got {job.target:g}")
+    if job.workers < 1:
+        raise SpecError(f"--workers must be >= 1, got {job.workers}")
+    check_out(job.out)
     spec = marker_spec(job)
     left_out = []
     pieces, spec, units = spec_pieces(job, spec, left_out)
+    check_size(pieces, spec)
     config = NestConfig(
         seed=job.seed, time_limit=job.time, iterations=job.iterations, strategy=job.strategy,
         target_utilization=job.target, workers=job.workers, spacing=spec.spacing,
@@ -97,6 +105,30 @@ def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
     if left_out:
         marker.stats["left_out"] = "; ".join(left_out)
     return marker, write(marker, job.out, job.formats)
+
+
+def check_out(out) -> None:
+    """Fail before the search, not after it, when ``out`` cannot be an output folder."""
+    path = Path(out)
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise SpecError(f"--out: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SpecError(f"--out: no permission to write into {existing}")
+
+
+def check_size(pieces, spec: MarkerSpec) -> None:
+    """Refuse what no cutting table holds before it exhausts memory or time: a demand of
+    millions of copies, or a spacing as wide as the fabric (it inflates every piece past it)."""
+    total = sum(piece.demand for piece in pieces)
+    if total > MAX_PIECES:
+        most = max(pieces, key=lambda piece: piece.demand)
+        raise SpecError(f"{most.source}: piece {most.id}: {most.demand} copies make a marker of {total} pieces, "
+                        f"more than {MAX_PIECES}; check the quantities and the size ratio, or split the marker")
+    margins = spec.fabric.margins
+    usable = spec.fabric.width - margins.bottom - margins.top
+    if spec.spacing >= usable:
+        raise SpecError(f"{spec.label('spacing')}: {spec.spacing:g} is not less than the usable fabric width {usable:g}")
 
 
 def marker_spec(job: MarkerJob) -> MarkerSpec:

@@ -7,6 +7,7 @@ are written unrounded so that a reader can recompute utilization and containment
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,15 +179,57 @@ def load(path) -> MarkerFile:
         raise MarkerFileError(f"{path}: cannot read file: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MarkerFileError(f"{path}: not a JSON marker file: {exc}") from None
+    except RecursionError:
+        raise MarkerFileError(f"{path}: not a JSON marker file: nested too deeply") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise MarkerFileError(f"{path}: not a {SCHEMA} marker file (schema field missing or different)")
     for key in ("width", "length", "utilization", "pieces"):
         if key not in document:
             raise MarkerFileError(f"{path}: field {key!r} is missing")
-    polygons = []
-    for index, entry in enumerate(document["pieces"]):
-        try:
-            polygons.append(Polygon(entry["polygon"], entry.get("holes") or []))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise MarkerFileError(f"{path}: piece #{index}: unreadable polygon ({exc})") from None
-    return MarkerFile(str(path), document, tuple(polygons))
+    for key in ("width", "length", "utilization"):
+        if not _is_number(document[key]) or document[key] < 0 or (key == "width" and document[key] == 0):
+            raise MarkerFileError(f"{path}: field {key!r} must be a finite number {'> 0' if key == 'width' else '>= 0'}, "
+                                  f"got {document[key]!r}")
+    if not isinstance(document["pieces"], list):
+        raise MarkerFileError(f"{path}: field 'pieces' must be a list")
+    if document.get("rules") is not None and not isinstance(document["rules"], dict):
+        raise MarkerFileError(f"{path}: field 'rules' must be an object")
+    polygons = tuple(_placed_polygon(entry, f"{path}: piece #{index}") for index, entry in enumerate(document["pieces"]))
+    return MarkerFile(str(path), document, polygons)
+
+
+_PIECE_FIELDS = {"rotation": "a number", "x": "a number", "y": "a number", "copy": "a whole number",
+                 "mirrored": "true or false"}
+
+
+def _placed_polygon(entry, where: str) -> Polygon:
+    """One ``pieces`` entry's polygon, after checking the entry's form (fields are optional)."""
+    if not isinstance(entry, dict):
+        raise MarkerFileError(f"{where}: must be an object")
+    for name, kind in _PIECE_FIELDS.items():
+        if not _field_ok(name, entry.get(name)):
+            raise MarkerFileError(f"{where}: {name} must be {kind}, got {entry.get(name)!r}")
+    holes = entry.get("holes") or []
+    if not isinstance(holes, list):
+        raise MarkerFileError(f"{where}: holes must be a list of rings")
+    return Polygon(_ring(entry.get("polygon"), f"{where}: polygon"), [_ring(h, f"{where}: a hole") for h in holes])
+
+
+def _field_ok(name: str, value) -> bool:
+    if value is None:
+        return True
+    if name == "mirrored":
+        return isinstance(value, bool)
+    return _is_number(value) and (name != "copy" or float(value).is_integer())
+
+
+def _ring(points, where: str) -> list:
+    if not isinstance(points, list) or len(points) < 3:
+        raise MarkerFileError(f"{where}: must be a list of at least 3 [x, y] points")
+    if not all(isinstance(p, list) and len(p) == 2 and _is_number(p[0]) and _is_number(p[1]) for p in points):
+        raise MarkerFileError(f"{where}: every vertex must be an [x, y] pair of finite numbers")
+    return points
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

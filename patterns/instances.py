@@ -14,9 +14,10 @@ import shapely
 from shapely.geometry import Polygon
 
 from patterns.errors import PatternError
-from patterns.piece import Piece
+from patterns.piece import MAX_VERTICES, Piece
 
 ANY_ROTATION_STEP = 90.0  # an absent orientation list means "any": sampled at this step
+COORDINATE_LIMIT = 1e8  # farther coordinates are refused (as in DXF import): they overflow the geometry
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ def load_instance(path) -> Instance:
         raise PatternError(path, f"cannot read file: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PatternError(path, f"not a JSON instance: {exc}") from None
+    except RecursionError:
+        raise PatternError(path, "not a JSON instance: nested too deeply") from None
     if not isinstance(data, dict):
         raise PatternError(path, "not a JSON instance: the top level must be an object")
     width = _positive_number(data.get("strip_height"), path, None, "strip_height")
@@ -91,7 +94,7 @@ def _read_shape(shape, path, item_id) -> Polygon:
     else:
         raise PatternError(path, f"unknown shape type {kind!r}", piece=item_id)
     polygon = Polygon(shell, holes)
-    if polygon.area <= 0:
+    if not shapely.make_valid(polygon).area > 0:
         raise PatternError(path, "zero-area shape", piece=item_id)
     if not polygon.is_valid:
         raise PatternError(path, f"invalid outline: {shapely.is_valid_reason(polygon)}", piece=item_id)
@@ -101,6 +104,9 @@ def _read_shape(shape, path, item_id) -> Polygon:
 def _ring(points, path, item_id, what):
     if not isinstance(points, list) or len(points) < 3:
         raise PatternError(path, f"{what} must be a list of at least 3 [x, y] points", piece=item_id)
+    if len(points) > MAX_VERTICES:
+        raise PatternError(path, f"{what}: {len(points)} vertices, more than the {MAX_VERTICES} a piece may have",
+                           piece=item_id)
     ring = []
     for point in points:
         if not isinstance(point, list | tuple) or len(point) != 2:
@@ -112,6 +118,9 @@ def _ring(points, path, item_id, what):
 def _finite_number(value, path, item_id, what) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise PatternError(path, f"{what}: {value!r} is not a finite number", piece=item_id)
+    if abs(value) > COORDINATE_LIMIT:
+        raise PatternError(path, f"{what}: {value!r} is beyond +/-{COORDINATE_LIMIT:g}, too far for the engine's "
+                                 f"integer grid", piece=item_id)
     return float(value)
 
 

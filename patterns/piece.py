@@ -13,6 +13,7 @@ import shapely
 from shapely.geometry import Polygon
 
 Point = tuple[float, float]
+MAX_VERTICES = 20_000  # per outline: beyond this the no-fit polygons of one pair outgrow memory
 Polyline = tuple[Point, ...]
 
 

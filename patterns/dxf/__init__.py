@@ -7,14 +7,19 @@ mm; the report says what was read, repaired and doubtful.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+import shapely
 
 from patterns.dxf.aama import is_aama, read_aama
 from patterns.dxf.document import entity_text, open_dxf, text_decoder
 from patterns.dxf.fields import parse_fields
 from patterns.dxf.generic import read_generic
 from patterns.dxf.options import ImportOptions
+from patterns.dxf.outline import OutlineProblem, thin
 from patterns.errors import PatternError
+from patterns.piece import MAX_VERTICES
 from patterns.selection import unique_in_order
 from patterns.units import resolve_units
 
@@ -61,6 +66,7 @@ def read_dxf(path, units=None, **options) -> tuple[list, dict]:
         pieces = read_generic(doc, path, scale, settings, report)
     if not pieces:
         raise PatternError(path, "no pieces found")
+    pieces = [_thin_dense(piece, path, settings, report) for piece in pieces]
     report["vertices_removed"] = int(report["vertices_removed"])
     report.update(
         flavor=flavor, file_units=resolved.name, units_from=resolved.origin, scale_to_mm=scale,
@@ -70,6 +76,24 @@ def read_dxf(path, units=None, **options) -> tuple[list, dict]:
     )
     _check_plausible(pieces, settings, resolved, report)
     return pieces, report
+
+
+def _thin_dense(piece, path, settings, report):
+    """The piece, its outline thinned to the chord tolerance when it is far denser than any
+    curve needs (a digitiser's raw points): the engine's no-fit polygons grow with the product
+    of two pieces' vertex counts."""
+    count = shapely.get_num_coordinates(piece.outline)
+    if count <= settings.dense_vertices:
+        return piece
+    try:
+        outline = thin(piece.outline, settings.chord_mm, MAX_VERTICES)
+    except OutlineProblem as problem:
+        raise PatternError(path, f"too dense an outline: {problem}", piece=piece.name, block=piece.block) from None
+    after = shapely.get_num_coordinates(outline)
+    report["vertices_removed"] += count - after
+    report["repairs"].append(f"piece {piece.name}: {count} outline vertices thinned to {after}, "
+                             f"within the chord tolerance {settings.chord_mm:g} mm")
+    return replace(piece, outline=outline)
 
 
 def _is_astm(doc, style_texts) -> bool:

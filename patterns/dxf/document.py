@@ -15,10 +15,34 @@ from ezdxf import recover
 from patterns.errors import PatternError
 
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+_TEXT_END = re.compile(rb"(?:^|\n)[ \t]*0[ \t]*\r?\nEOF[ \t\r\n\x00\x1a]*$", re.IGNORECASE)
+_BINARY_SENTINEL = b"AutoCAD Binary DXF\r\n\x1a\x00"
 
 
 def open_dxf(path: Path, report: dict):
-    """The ezdxf document of ``path``; a damaged file is recovered and its fixes reported."""
+    """The ezdxf document of ``path``; a damaged file is recovered and its fixes reported.
+
+    A text DXF that does not end with ``0 EOF`` was cut short (an interrupted copy or export):
+    ezdxf would silently drop its unfinished section, and the pieces in it, so it is refused.
+    """
+    document = _read(path, report)
+    if _cut_short(path):
+        raise PatternError(path, "the file is cut short: it does not end with the DXF end marker (0 / EOF), "
+                                 "so pieces may be missing; copy or export it again")
+    return document
+
+
+def _cut_short(path: Path) -> bool:
+    with open(path, "rb") as file:
+        if file.read(len(_BINARY_SENTINEL)) == _BINARY_SENTINEL:
+            return False
+        file.seek(0, 2)
+        file.seek(max(file.tell() - 64, 0))
+        tail = file.read()
+    return _TEXT_END.search(tail) is None
+
+
+def _read(path: Path, report: dict):
     try:
         return ezdxf.readfile(path)
     except OSError as exc:

@@ -37,6 +37,7 @@ class ImportOptions:
     on_line_mm: float = 0.5  # a mirror-line end this close to the outline lies on it
     plausible_mm: tuple[float, float] = (5.0, 10_000.0)  # piece extents outside this: check units
     limit_mm: float = 1e8  # coordinates beyond 100 km are refused (overflow, wrong units)
+    dense_vertices: int = 5_000  # outlines with more vertices are thinned to the chord tolerance
 
     @classmethod
     def from_kwargs(cls, path, **kwargs) -> ImportOptions:

@@ -91,6 +91,25 @@ def make_outline(shell, holes, duplicate_mm: float, area_rel: float) -> tuple[Po
     return shapely.orient_polygons(polygon), before - shapely.get_num_coordinates(polygon)
 
 
+def thin(outline: Polygon, tolerance: float, most: int) -> Polygon:
+    """An outline of far more vertices than a cutter can follow, within ``tolerance`` of it.
+
+    Douglas-Peucker at the curve chord tolerance, so the cut line moves no more than the
+    flattening of an arc already does. Raises `OutlineProblem` when it still has more than
+    ``most`` vertices.
+    """
+    before = shapely.get_num_coordinates(outline)
+    thinned = shapely.simplify(outline, tolerance, preserve_topology=True)
+    if not isinstance(thinned, Polygon) or not thinned.is_valid or thinned.is_empty:
+        raise OutlineProblem(f"{before} vertices, and no valid outline within {tolerance:g} mm of them "
+                             f"has fewer; simplify the piece in the CAD system")
+    after = shapely.get_num_coordinates(thinned)
+    if after > most:
+        raise OutlineProblem(f"{before} vertices, still {after} within {tolerance:g} mm of the drawn outline: "
+                             f"more than the {most} a piece may have; simplify the piece in the CAD system")
+    return shapely.orient_polygons(thinned)
+
+
 def unfold(outline: Polygon, mirror: tuple, on_line_mm: float) -> Polygon:
     """The whole piece of a half ``outline`` whose fold edge runs along ``mirror`` (two points).
 
