@@ -49,7 +49,7 @@ class GeneticConfig:
     population: int = 12
     mutation_rate: float = 0.1
     elite: int = 2
-    time_share: float = 0.1  # of the budget, when compaction follows
+    time_share: float = 0.05  # of the budget, when compaction follows (a seed: compaction does the rest)
 
 
 @dataclass(frozen=True, slots=True)

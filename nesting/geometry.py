@@ -76,7 +76,7 @@ def prepare(pieces, fabric: Fabric, config: NestConfig) -> Prepared:
             mirrors = (base_mirror, not base_mirror) if piece.flip else (base_mirror,)
             allowed = []
             for mirrored in mirrors:
-                for rotation in piece.rotations:
+                for rotation in piece.rotations_for(mirrored):
                     key = (p, float(rotation), mirrored)
                     if key not in index:
                         index[key] = len(shapes)

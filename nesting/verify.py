@@ -61,13 +61,13 @@ def rule_violations(placed, stated, ratio) -> list[str]:
 
     ``placed`` is ``[(label, PieceRules, copy, rotation, mirrored), ...]``; ``stated`` every
     piece type's `PieceRules`; ``ratio`` the size ratio or ``None``. A rotation is allowed
-    when it lies within the rule's tilt of one of the rule's angles, whatever angles the
-    nesting sampled; a copy is mirrored exactly when it is one of the mirrored quantity,
+    when it lies within the rule's tilt of one of the rule's angles (plus a half turn for a
+    mirrored copy, see `Piece.rotations_for`), whatever angles the nesting sampled; a copy is mirrored exactly when it is one of the mirrored quantity,
     unless the piece may flip.
     """
     problems = []
     for label, rules, copy, rotation, mirrored in placed:
-        if not rotation_allowed(rotation, rules.rotations, rules.tilt):
+        if not rotation_allowed(rotation - 180.0 if mirrored else rotation, rules.rotations, rules.tilt):
             problems.append(f"{label}: rotation {rotation:g} breaks its rotation rule {_rule_text(rules)}")
         if mirrored != (copy >= rules.quantity) and not rules.flip:
             problems.append(f"{label}: {'mirrored' if mirrored else 'not mirrored'}, but the piece may not flip")
@@ -144,7 +144,8 @@ def _orientation_allowed(piece, placement) -> bool:
     base_mirror = placement.copy >= piece.quantity
     if placement.mirrored != base_mirror and not piece.flip:
         return False
-    return any(abs((placement.rotation - r + 180.0) % 360.0 - 180.0) <= _ANGLE_TOLERANCE for r in piece.rotations)
+    return any(abs((placement.rotation - r + 180.0) % 360.0 - 180.0) <= _ANGLE_TOLERANCE
+               for r in piece.rotations_for(placement.mirrored))
 
 
 def verify(marker: Marker, tolerances: Tolerances = Tolerances()) -> Marker:

@@ -122,7 +122,7 @@ def _is_allowed_image(item, polygon, rotation, mirrored, tolerances) -> bool:
     """Is ``polygon`` the item turned by an allowed rotation (and translated)?"""
     if mirrored and not item.flip:
         return False
-    if not any(abs((rotation - r + 180.0) % 360.0 - 180.0) <= 1e-6 for r in item.rotations):
+    if not any(abs((rotation - r + 180.0) % 360.0 - 180.0) <= 1e-6 for r in item.rotations_for(mirrored)):
         return False
     shape = affinity.scale(item.outline, -1, 1, origin=(0, 0)) if mirrored else item.outline
     shape = affinity.rotate(shape, rotation, origin=(0, 0))

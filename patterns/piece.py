@@ -86,6 +86,17 @@ class Piece:
         # Normalise once so every consumer can rely on CCW shells and CW holes.
         object.__setattr__(self, "outline", shapely.orient_polygons(self.outline))
 
+    def rotations_for(self, mirrored: bool) -> tuple[float, ...]:
+        """Allowed rotations of a copy cut as drawn, or mirrored.
+
+        A mirrored copy is the piece reflected across its grain line (y -> -y), so that a
+        one-way nap still runs one way: marker/1 writes that as x -> -x followed by a half
+        turn, so a mirrored copy's rotations are the piece's own plus 180 degrees.
+        """
+        if not mirrored:
+            return self.rotations
+        return tuple((r + 180.0) % 360.0 for r in self.rotations)
+
     @property
     def area(self) -> float:
         return float(self.outline.area)
