@@ -70,5 +70,5 @@ def holed_polygons(draw):
     scale = draw(st.floats(100.0, 400.0))
     hole = affinity.translate(star_polygon(radii, angles, scale), *outer.centroid.coords[0])
     polygon = Polygon(outer.exterior, [hole.exterior])
-    assume(polygon.is_valid and outer.contains(hole))
+    assume(polygon.is_valid and outer.contains(hole) and hole.area > 0.01 * outer.area)
     return polygon
