@@ -74,6 +74,7 @@ def cmd_marker(args) -> int:
         units=args.units, workers=args.workers, spec=args.spec, spacing=args.spacing, margin=args.margin,
         rotations=args.rotations, tilt=args.tilt, flip=args.flip, shrinkage=args.shrinkage,
         fabric_price=args.fabric_price, sizes=args.sizes, fabric=args.fabric, layer=args.layer,
+        warm_start=args.warm_start,
     )
     budget = args.time if args.time is not None else (None if args.iterations else NestConfig().default_time)
     stop = _interruptible_stop(budget, args.iterations)
@@ -188,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     marker.add_argument("--sizes", help="sizes of a graded pattern: S,M,L (one each) or a ratio S=1,M=2")
     marker.add_argument("--fabric", help="fabric code of the pieces to nest (default: the file's first)")
     marker.add_argument("--layer", help="generic DXF: read contours from this layer only")
+    marker.add_argument("--warm-start", metavar="MARKER.json",
+                        help="start from an earlier marker of the same pieces (repeat orders)")
     marker.add_argument("--formats", default=",".join(DEFAULT_FORMATS), help="outputs, e.g. json,png")
     marker.add_argument("--out", required=True, help="output folder")
     marker.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -7,6 +7,7 @@ outlines and checked independently before anyone sees it.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -15,7 +16,8 @@ import numpy as np
 from nesting.config import DEFAULT_CONFIG, NestConfig
 from nesting.geometry import Prepared, prepare
 from nesting.kernels import warmup
-from nesting.model import Fabric, Marker, Placement
+from nesting.errors import SpecError
+from nesting.model import Fabric, Marker, Placement, placed_polygon
 from nesting.nfp import NFPCache
 from nesting.search.base import Listener, Stop
 from nesting.verify import verify
@@ -55,6 +57,7 @@ def nest(
     listener: Listener | None = None,
     input_name: str = "",
     units: str = "mm",
+    warm_start=None,
 ) -> Marker:
     """Nest ``pieces`` on ``fabric`` into the shortest verified marker the budget allows.
 
@@ -65,10 +68,14 @@ def nest(
     config : `NestConfig` (seed, budgets, strategy, spacing).
     stop : a `Stop`; by default one built from ``config.time_limit`` / ``config.iterations``.
     listener : receives each improvement; the engine itself never prints.
+    warm_start : placements of an earlier marker of the same pieces, as
+        ``(piece_id, copy, rotation, mirrored, x, y)``: compaction starts from it (a repeat
+        order gets a marker at least as good, in seconds) instead of from scratch.
 
     Raises
     ------
     InfeasibleError : a piece fits the fabric in none of its allowed orientations.
+    SpecError : the warm start does not place exactly these pieces in allowed orientations.
     VerificationError : the engine produced an invalid marker (a bug; never returned).
     """
     from nesting.search import get_strategy
@@ -87,6 +94,12 @@ def nest(
         f"{len(prep.item_piece)} pieces, {len(prep.shapes)} shapes, {cache.computed_pairs} NFPs in {cache.build_seconds:.2f} s"
     )
     strategy = get_strategy(config.strategy)
+    start = None
+    if warm_start is not None:
+        if config.strategy not in ("auto", "compact"):
+            raise SpecError(f"--warm-start continues with compaction: use --strategy auto or compact, not {config.strategy}")
+        start = layout_from_placements(prep, warm_start)
+        strategy = functools.partial(get_strategy("compact"), start=start)
     rng = np.random.default_rng(config.seed)
     if config.workers > 1:
         from nesting.search.portfolio import run_portfolio
@@ -95,6 +108,10 @@ def nest(
     else:
         layout = strategy(problem, stop, listener, rng)
     marker = to_marker(problem, layout, input_name, units, stop.elapsed())
+    if start is not None:
+        earlier = to_marker(problem, start, input_name, units, stop.elapsed())
+        if earlier.length <= marker.length:  # the search found nothing shorter: keep the earlier marker
+            marker = earlier
     marker.stats.update(
         compile_s=compile_seconds, nfp_s=cache.build_seconds, nfp_pairs=cache.computed_pairs,
         nfp_memory_bytes=cache.memory_bytes, strategy=config.strategy, iterations=stop.used_iterations,
@@ -107,19 +124,39 @@ def to_marker(problem: Problem, layout: Layout, input_name="", units="mm", elaps
     """The marker of a grid layout, with its length measured on the true outlines."""
     prep = problem.prep
     placements = []
-    length = 0.0
     for item, (s, (x, y)) in enumerate(zip(layout.shape_of, layout.position)):
         shape = prep.shapes[s]
         px, py = x / prep.scale, y / prep.scale
         placements.append(Placement(int(prep.item_piece[item]), int(prep.item_copy[item]), shape.rotation, shape.mirrored, px, py))
-    marker = Marker(
-        pieces=prep.pieces, fabric=prep.fabric, placements=tuple(placements), length=0.0,
+    length = max(placed_polygon(prep.pieces[p.piece], p).bounds[2] for p in placements) + prep.fabric.margins.end
+    return Marker(
+        pieces=prep.pieces, fabric=prep.fabric, placements=tuple(placements), length=length,
         seed=problem.config.seed, elapsed_s=elapsed, input=input_name, units=units,
         target_utilization=problem.config.target_utilization, spacing=problem.config.spacing,
     )
-    length = max(polygon.bounds[2] for polygon in marker.polygons()) + prep.fabric.margins.end
-    return Marker(
-        pieces=marker.pieces, fabric=marker.fabric, placements=marker.placements, length=length,
-        seed=marker.seed, elapsed_s=elapsed, input=input_name, units=units,
-        target_utilization=marker.target_utilization, spacing=marker.spacing, stats={},
-    )
+
+
+def layout_from_placements(prep: Prepared, placements) -> Layout:
+    """The grid layout of an earlier marker's placements, matched to this marker's items.
+
+    Raises `SpecError` unless they place every copy exactly once in an allowed orientation.
+    """
+    index = {piece.id: k for k, piece in enumerate(prep.pieces)}
+    item_of = {(int(p), int(c)): i for i, (p, c) in enumerate(zip(prep.item_piece, prep.item_copy))}
+    shape_of = np.full(len(item_of), -1, dtype=np.int64)
+    position = np.zeros((len(item_of), 2))
+    for piece_id, copy, rotation, mirrored, x, y in placements:
+        item = item_of.get((index.get(str(piece_id), -1), int(copy)))
+        if item is None or shape_of[item] >= 0:
+            raise SpecError(f"--warm-start: piece {piece_id} copy {copy} is not one of this marker's copies (or twice)")
+        matches = [s for s in prep.item_shapes[item] if prep.shapes[s].mirrored == bool(mirrored)
+                   and abs((prep.shapes[s].rotation - float(rotation) + 180.0) % 360.0 - 180.0) <= 1e-6]
+        if not matches:
+            raise SpecError(f"--warm-start: piece {piece_id} copy {copy}: rotation {rotation:g} "
+                            f"(mirrored {bool(mirrored)}) is not allowed here")
+        shape_of[item] = matches[0]
+        position[item] = (float(x) * prep.scale, float(y) * prep.scale)
+    missing = [f"{prep.pieces[prep.item_piece[i]].id} copy {prep.item_copy[i]}" for i in np.flatnonzero(shape_of < 0)]
+    if missing:
+        raise SpecError(f"--warm-start: the earlier marker lacks {len(missing)} copies, e.g. {missing[0]}")
+    return Layout(shape_of, position)

@@ -52,6 +52,7 @@ class MarkerJob:
     sizes: str | tuple[tuple[str, int], ...] | None = None  # "S,M" or "S=1,M=2", or (size, count) pairs
     fabric: str | None = None
     layer: str | None = None  # generic DXF: the layer holding the cut contours
+    warm_start: str | None = None  # an earlier marker.json of the same pieces to start from
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -99,12 +100,26 @@ def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
         target_utilization=job.target, workers=job.workers, spacing=spec.spacing,
     )
     marker = nest(pieces, replace(spec.fabric, max_length=None), config, stop=stop, listener=listener,
-                  input_name=", ".join(Path(p).name for p in spec.patterns), units=units)
+                  input_name=", ".join(Path(p).name for p in spec.patterns), units=units,
+                  warm_start=warm_start_placements(job.warm_start))
     rules.check_length(marker, spec)  # the engine does not bound the length: the table does
     marker = verify(replace(marker, fabric=spec.fabric, spec=spec), config.tolerances)
     if left_out:
         marker.stats["left_out"] = "; ".join(left_out)
     return marker, write(marker, job.out, job.formats)
+
+
+def warm_start_placements(path):
+    """The placements of an earlier marker file, re-verified first (None without a path)."""
+    if path is None:
+        return None
+    from nesting.markerfile import load
+    from nesting.verify_file import verify_file
+
+    problems = verify_file(path)
+    if problems:
+        raise SpecError(f"--warm-start: {path} fails verification: {problems[0]}")
+    return [(e["id"], e["copy"], e["rotation"], e["mirrored"], e["x"], e["y"]) for e in load(path).document["pieces"]]
 
 
 def check_out(out) -> None:

@@ -188,6 +188,9 @@ def compact(problem, stop, listener, rng, start):
     cfg = problem.config.separator
     sep = Separator(problem, start, int(rng.integers(2**63)))
     sep.fit()
+    if not _make_feasible(sep, stop, cfg, problem, listener, rng):
+        return start  # stopped first: an earlier marker stands as it was given
+    sep.fit()
     best = sep.snapshot()
     target_length = _target_length(problem)
 
@@ -215,6 +218,28 @@ def compact(problem, stop, listener, rng, start):
         if sep.separate(stop, cfg.compress_iterations_no_improve, cfg.compress_strikes):
             record("compress")
     return Layout(best.shape_of.copy(), best.pos.copy())
+
+
+def _make_feasible(sep, stop, cfg, problem, listener, rng) -> bool:
+    """Resolve the start's overlaps in the grid model (a warm start may touch within rounding).
+
+    Separates at the start's own length, then at slightly longer strips; as a last resort the
+    constructive marker replaces the start. False only if stopped before that.
+    """
+    for slack in (0.0, 0.001, 0.01):
+        if sep.loss() == 0.0:
+            return True
+        sep.strip[0] = sep.used_length() * (1 + slack)
+        sep.refresh()
+        if sep.separate(stop, cfg.compress_iterations_no_improve, 1):
+            return True
+    from nesting.search.constructive import constructive
+
+    if stop.done():
+        return False
+    fallback = constructive(problem, stop, listener, rng)
+    sep.restore(Snapshot(fallback.shape_of.copy(), fallback.position.copy(), problem.length_of(fallback)))
+    return True
 
 
 def _target_length(problem) -> float:

@@ -1,0 +1,108 @@
+"""The search strategies: every result verifies, budgets reproduce, warm starts never lose."""
+
+import json
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import affinity
+
+from cli import main
+from nesting import Fabric, NestConfig, nest
+from nesting.errors import SpecError
+from nesting.verify import violations
+from patterns.instances import load_instance
+from patterns.piece import Piece
+from tests.conftest import INSTANCES
+from tests.naive import non_convex_polygons
+
+
+def _instance(name):
+    instance = load_instance(INSTANCES / f"{name}.json")
+    return list(instance.pieces), Fabric(instance.width)
+
+
+def _independent_overlaps(marker):
+    polygons = marker.polygons()
+    return [(i, j) for i in range(len(polygons)) for j in range(i + 1, len(polygons))
+            if shapely.intersection(polygons[i], polygons[j]).area > 1e-6 * min(polygons[i].area, polygons[j].area)]
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(non_convex_polygons(), min_size=2, max_size=4), st.integers(1, 3),
+       st.sampled_from(["blf", "ga", "compact", "auto"]), st.integers(0, 1000))
+def test_search_on_random_instances_verifies(outlines, copies, strategy, seed):
+    pieces = [Piece(id=str(k), name=str(k), outline=affinity.scale(o, 0.01, 0.01), quantity=copies, rotations=(0.0, 180.0))
+              for k, o in enumerate(outlines)]
+    width = 1.2 * max(max(p.outline.bounds[3] - p.outline.bounds[1], p.outline.bounds[2] - p.outline.bounds[0])
+                      for p in pieces)
+    marker = nest(pieces, Fabric(width), NestConfig(seed=seed, iterations=6, strategy=strategy), units="instance")
+    assert violations(marker) == []
+    assert len(marker.placements) == sum(p.demand for p in pieces)
+    assert _independent_overlaps(marker) == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_same_seed_and_iterations_give_the_same_marker(workers):
+    pieces, fabric = _instance("shapes1")
+    config = NestConfig(seed=7, iterations=40, workers=workers)
+    first, second = nest(pieces, fabric, config), nest(pieces, fabric, config)
+    assert first.placements == second.placements and first.length == second.length
+
+
+def test_compaction_shortens_the_constructive_marker():
+    pieces, fabric = _instance("jakobs1")
+    constructive = nest(pieces, fabric, NestConfig(iterations=1, strategy="blf"))
+    compacted = nest(pieces, fabric, NestConfig(iterations=300, strategy="compact"))
+    assert compacted.length < constructive.length
+    assert _independent_overlaps(compacted) == []
+
+
+def test_target_stops_the_search_early():
+    pieces, fabric = _instance("shapes1")
+    loose = nest(pieces, fabric, NestConfig(iterations=2000, target_utilization=0.5))
+    assert loose.utilization >= 0.5
+    assert loose.stats["iterations"] < 2000
+
+
+def test_warm_start_is_never_worse(tmp_path):
+    instance = INSTANCES / "jakobs1.json"
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(["marker", str(instance), "--iterations", "30", "--out", str(first), "--quiet"]) == 0
+    assert main(["marker", str(instance), "--iterations", "30", "--seed", "3", "--warm-start",
+                 str(first / "marker.json"), "--out", str(second), "--quiet"]) == 0
+    before = json.loads((first / "marker.json").read_text())
+    after = json.loads((second / "marker.json").read_text())
+    assert after["length"] <= before["length"]
+    assert main(["verify", str(second / "marker.json"), "--instance", str(instance)]) == 0
+
+
+def test_warm_start_from_other_pieces_is_a_user_error(tmp_path, capsys):
+    first = tmp_path / "first"
+    assert main(["marker", str(INSTANCES / "shapes1.json"), "--iterations", "2", "--out", str(first), "--quiet"]) == 0
+    capsys.readouterr()
+    code = main(["marker", str(INSTANCES / "jakobs1.json"), "--iterations", "2", "--warm-start",
+                 str(first / "marker.json"), "--out", str(tmp_path / "second"), "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--warm-start" in err and "Traceback" not in err
+    assert not (tmp_path / "second" / "marker.json").exists()
+
+
+def test_warm_start_layout_must_match_every_copy():
+    from nesting.engine import layout_from_placements
+    from nesting.geometry import prepare
+
+    pieces, fabric = _instance("shapes1")
+    marker = nest(pieces, fabric, NestConfig(iterations=1, strategy="blf"))
+    prep = prepare(pieces, fabric, NestConfig())
+    placements = [(pieces[p.piece].id, p.copy, p.rotation, p.mirrored, p.x, p.y) for p in marker.placements]
+    layout = layout_from_placements(prep, placements)
+    assert np.allclose(layout.position / prep.scale, [(p.x, p.y) for p in marker.placements])
+    with pytest.raises(SpecError, match="lacks"):
+        layout_from_placements(prep, placements[1:])
+    wrong = [(i, c, r + 90.0, m, x, y) for i, c, r, m, x, y in placements]
+    with pytest.raises(SpecError, match="not allowed"):
+        layout_from_placements(prep, wrong)
