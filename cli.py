@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import traceback
 from collections.abc import Sequence
 
 USER_ERROR, INTERNAL_ERROR = 2, 1
@@ -74,7 +75,7 @@ def cmd_marker(args) -> int:
         units=args.units, workers=args.workers, spec=args.spec, spacing=args.spacing, margin=args.margin,
         rotations=args.rotations, tilt=args.tilt, flip=args.flip, shrinkage=args.shrinkage,
         fabric_price=args.fabric_price, sizes=args.sizes, fabric=args.fabric, layer=args.layer,
-        warm_start=args.warm_start,
+        warm_start=args.warm_start, simplify=args.simplify,
     )
     budget = args.time if args.time is not None else (None if args.iterations else NestConfig().default_time)
     stop = _interruptible_stop(budget, args.iterations)
@@ -189,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     marker.add_argument("--sizes", help="sizes of a graded pattern: S,M,L (one each) or a ratio S=1,M=2")
     marker.add_argument("--fabric", help="fabric code of the pieces to nest (default: the file's first)")
     marker.add_argument("--layer", help="generic DXF: read contours from this layer only")
+    marker.add_argument("--simplify", type=float, default=0.0, metavar="MM",
+                        help="nest outer approximations within MM of the outlines (faster on dense curves; "
+                             "the true outlines are still verified and written)")
     marker.add_argument("--warm-start", metavar="MARKER.json",
                         help="start from an earlier marker of the same pieces (repeat orders)")
     marker.add_argument("--formats", default=",".join(DEFAULT_FORMATS), help="outputs, e.g. json,png")
@@ -257,8 +261,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)
-    except VerificationError:
-        raise  # an invalid marker is a bug in the engine: traceback, exit 1
+    except VerificationError as exc:  # an invalid marker is a bug in the engine: traceback, exit 1
+        traceback.print_exc()
+        print(f"internal error: nothing was written, the final check refused the marker (a bug: please report it "
+              f"with the input): {exc}", file=sys.stderr)
+        return INTERNAL_ERROR
     except (UserError, PatternError, NestingError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USER_ERROR

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -53,6 +55,7 @@ class MarkerJob:
     fabric: str | None = None
     layer: str | None = None  # generic DXF: the layer holding the cut contours
     warm_start: str | None = None  # an earlier marker.json of the same pieces to start from
+    simplify: float = 0.0  # outer simplification of the collision shapes, mm (0: exact outlines)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -88,6 +91,8 @@ def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
         raise SpecError(f"--iterations must be >= 1, got {job.iterations}")
     if not 0 < job.target <= 1:
         raise SpecError(f"--target is a fraction in (0, 1], got {job.target:g}")
+    if not 0 <= job.simplify < math.inf:
+        raise SpecError(f"--simplify must be a finite tolerance >= 0, got {job.simplify:g}")
     if job.workers < 1:
         raise SpecError(f"--workers must be >= 1, got {job.workers}")
     check_out(job.out)
@@ -97,7 +102,7 @@ def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
     check_size(pieces, spec)
     config = NestConfig(
         seed=job.seed, time_limit=job.time, iterations=job.iterations, strategy=job.strategy,
-        target_utilization=job.target, workers=job.workers, spacing=spec.spacing,
+        target_utilization=job.target, workers=job.workers, spacing=spec.spacing, simplify_tolerance=job.simplify,
     )
     marker = nest(pieces, replace(spec.fabric, max_length=None), config, stop=stop, listener=listener,
                   input_name=", ".join(Path(p).name for p in spec.patterns), units=units,
@@ -106,7 +111,26 @@ def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
     marker = verify(replace(marker, fabric=spec.fabric, spec=spec), config.tolerances)
     if left_out:
         marker.stats["left_out"] = "; ".join(left_out)
-    return marker, write(marker, job.out, job.formats)
+    return marker, write_all(marker, job.out, job.formats)
+
+
+def write_all(marker: Marker, out, formats) -> list[Path]:
+    """Write every format into a staging folder inside ``out``, then rename each into place.
+
+    An abort while writing (a second Ctrl-C) leaves no new file at all, not a marker.json whose
+    drawings and cut files are missing or from an earlier run; each rename is atomic.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
+    try:
+        written = []
+        for staged in write(marker, staging, formats):
+            os.replace(staged, out / staged.name)
+            written.append(out / staged.name)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def warm_start_placements(path):
