@@ -226,7 +226,7 @@ def test_duplicate_vertices_are_cleaned_and_the_piece_nested(tmp_path, capsys):
     assert verify_file(tmp_path / "marker.json") == []
 
 
-@pytest.mark.parametrize("name", ["nan_vertex.dxf", "truncated.dxf", "deeply_nested.json", "too_wide.json"])
+@pytest.mark.parametrize("name", ["truncated.dxf", "deeply_nested.json"])
 def test_a_real_process_prints_one_line_and_exits_2(name, tmp_path):
     """The same through a real ``nest`` process: logging and warnings must not add lines either."""
     out = tmp_path / "out"
