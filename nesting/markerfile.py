@@ -152,6 +152,9 @@ def read_rules(rules, width, path) -> StatedRules:
         orientation = None if stated is None else parse_rules(stated, lambda name: f"{path}: {name}")
     except SpecError as exc:
         raise MarkerFileError(str(exc)) from None
+    for name in ("pieces", "sizes"):
+        if not isinstance(rules.get(name) or {}, dict):
+            raise fail(name, "must be an object")
     pieces, outlines = {}, {}
     for piece_id, entry in (rules.get("pieces") or {}).items():
         try:

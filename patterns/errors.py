@@ -18,4 +18,5 @@ class PatternError(ValueError):
             where.append(f"piece {piece}" + (f" (block {block})" if block is not None and block != piece else ""))
         elif block is not None:
             where.append(f"block {block}")
-        super().__init__(": ".join(where + [reason]))
+        message = ": ".join(where + [str(reason)])
+        super().__init__(" ".join(message.split()))  # one line, even when it quotes a file's bad line

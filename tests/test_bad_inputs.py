@@ -42,6 +42,10 @@ DXF_CASES = {
     "aama_open_boundary.dxf": ["piece FRONT", "open contour", "10.000 mm"],
     "aama_bad_quantity.dxf": ["piece FRONT", "unreadable quantity 'two'"],
     "aama_nan_vertex.dxf": ["piece FRONT", "not a finite number"],
+    # crashes that fuzzing found once (tests/test_fuzz.py)
+    "bad_group_code.dxf": ["not a readable DXF file", 'Invalid group code "HEADER'],
+    "header_value_missing.dxf": ["not a readable DXF file", "IndexError"],
+    "vertex_without_location.dxf": ["POLYLINE #2E on layer 0 is unreadable"],
 }
 JSON_CASES = {
     "empty.json": ["not a JSON instance"],
@@ -90,8 +94,10 @@ MARKER_CASES = {
     "marker_string_width.json": ["field 'width' must be a finite number > 0, got 'wide'"],
     "marker_bad_polygon.json": ["piece #0: polygon", "finite numbers"],
     "marker_nan_polygon.json": ["piece #0: polygon", "finite numbers"],
+    "marker_rules_pieces_number.json": ["rules.pieces: must be an object"],
 }
-GOOD = {"duplicate_vertices.dxf", "marker_zero_length.json", "make_bad.py"}  # tested on their own below
+REPAIRABLE = {"duplicate_vertices.dxf": "duplicate_vertices", "aama_unknown_entity.dxf": "FRONT"}
+GOOD = set(REPAIRABLE) | {"marker_zero_length.json", "make_bad.py"}  # tested on their own below
 
 
 @pytest.fixture(autouse=True)
@@ -212,12 +218,15 @@ def test_an_out_folder_that_is_a_file_is_refused_before_nesting(tmp_path, capsys
     assert taken.read_text() == "keep me"
 
 
-def test_duplicate_vertices_are_cleaned_and_the_piece_nested(tmp_path, capsys):
-    """Repeated and near-repeated vertices are not an error: the square comes out whole."""
-    assert main(["marker", str(BAD / "duplicate_vertices.dxf"), *DXF_OPTIONS, "--iterations", "1", "--quiet",
+@pytest.mark.parametrize("name", sorted(REPAIRABLE))
+def test_a_repairable_file_is_cleaned_and_its_piece_nested(name, tmp_path):
+    """Repeated and near-repeated vertices, or an entity of an unknown type beside the boundary,
+    are not errors: the 300 x 200 mm square they draw comes out whole."""
+    assert main(["marker", str(BAD / name), *DXF_OPTIONS, "--iterations", "1", "--quiet",
                  "--out", str(tmp_path)]) == 0
     document = json.loads((tmp_path / "marker.json").read_text())
     (piece,) = document["pieces"]
+    assert piece["name"] == REPAIRABLE[name]
     drawn = Polygon([(0, 0), (300, 0), (300, 200), (0, 200)])
     placed = Polygon(piece["polygon"])
     at_origin = shapely.affinity.translate(placed, -placed.bounds[0], -placed.bounds[1])

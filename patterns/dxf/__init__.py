@@ -99,7 +99,7 @@ def _thin_dense(piece, path, settings, report):
 def _is_astm(doc, style_texts) -> bool:
     """ASTM D6673 rather than AAMA: the style text says so, or blocks carry validation curves."""
     return any("ASTM" in text.upper() for text in style_texts) or any(
-        e.dxf.layer.strip() == "84" for block in doc.blocks for e in block
+        str(getattr(e.dxf, "layer", "")).strip() == "84" for block in doc.blocks for e in block
     )
 
 

@@ -20,7 +20,7 @@ from patterns.dxf import layers
 from patterns.dxf.assemble import Draft, RawNotch, build_piece
 from patterns.dxf.document import entity_text
 from patterns.dxf.fields import parse_fields, parse_quantity
-from patterns.dxf.loops import contours, explode, nearest_open_ends
+from patterns.dxf.loops import UnreadableEntity, contours, explode, nearest_open_ends
 from patterns.dxf.outline import OutlineProblem, group_rings, make_outline
 from patterns.errors import PatternError
 
@@ -224,7 +224,10 @@ class _BlockReader:
         return piece
 
     def _contours(self, block: _Block, number: int):
-        rings, chains = contours(block.by_layer.get(number, ()), self.chord, self.gap)
+        try:
+            rings, chains = contours(block.by_layer.get(number, ()), self.chord, self.gap)
+        except UnreadableEntity as problem:
+            raise self.fail(block, str(problem)) from None
         return [r.scaled(self.scale) for r in rings], [c.scaled(self.scale) for c in chains]
 
     def _shell(self, block: _Block, shell: np.ndarray, name: str) -> np.ndarray:

@@ -49,12 +49,12 @@ def _read(path: Path, report: dict):
         if exc.errno is not None:
             raise PatternError(path, f"cannot read file: {exc.strerror}") from None
         raise PatternError(path, "not a readable DXF file (no DXF structure found)") from None
-    except (ezdxf.DXFError, UnicodeDecodeError, ValueError) as exc:
-        first_problem = str(exc) or type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - hostile bytes break ezdxf's parser in many ways
+        first_problem = _describe(exc)
     try:
         doc, auditor = recover.readfile(path)
-    except (ezdxf.DXFError, UnicodeDecodeError, ValueError, IndexError) as exc:
-        raise PatternError(path, f"not a readable DXF file ({first_problem}; recovery failed: {exc})") from None
+    except Exception as exc:  # noqa: BLE001 - whatever recovery trips on, the file is unreadable
+        raise PatternError(path, f"not a readable DXF file ({first_problem}; recovery failed: {_describe(exc)})") from None
     fixes = [f"{entry.message}" for entry in auditor.fixes]
     errors = [f"{entry.message}" for entry in auditor.errors]
     report["repairs"].append(
@@ -63,6 +63,11 @@ def _read(path: Path, report: dict):
     report["repairs"].extend(f"recover fixed: {message}" for message in fixes)
     report["warnings"].extend(f"recover could not fix: {message}" for message in errors)
     return doc
+
+
+def _describe(error: Exception) -> str:
+    """ezdxf's own errors explain themselves; a bare IndexError needs its name."""
+    return str(error) if isinstance(error, ezdxf.DXFError) and str(error) else f"{type(error).__name__}: {error}"
 
 
 def text_decoder(doc):

@@ -12,7 +12,7 @@ from pathlib import Path
 from shapely.geometry import Point
 
 from patterns.dxf.assemble import Draft, build_piece
-from patterns.dxf.loops import contours, explode, nearest_open_ends
+from patterns.dxf.loops import UnreadableEntity, contours, explode, nearest_open_ends
 from patterns.dxf.outline import OutlineProblem, group_rings, make_outline
 from patterns.errors import PatternError
 
@@ -26,7 +26,10 @@ def read_generic(doc, path: Path, scale: float, options, report) -> list:
         entities = [e for e in entities if e.dxf.layer.lower() == wanted]
         if not entities:
             raise PatternError(path, f"nothing on layer {options.layer!r}; layers present: {', '.join(present)}")
-    rings, chains = contours(entities, options.chord_mm / scale, options.gap_mm / scale)
+    try:
+        rings, chains = contours(entities, options.chord_mm / scale, options.gap_mm / scale)
+    except UnreadableEntity as problem:
+        raise PatternError(path, str(problem)) from None
     rings, chains = [r.scaled(scale) for r in rings], [c.scaled(scale) for c in chains]
     if not rings:
         raise PatternError(path, _no_contour_reason(entities, chains, options))

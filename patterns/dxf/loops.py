@@ -37,8 +37,14 @@ class Contour:
 
 
 def explode(entities, warnings: list[str], depth: int = 0):
-    """The entities with every INSERT (nested ones too) replaced by its transformed content."""
+    """The entities with every INSERT (nested ones too) replaced by its transformed content.
+
+    Entities of a type ezdxf does not know (no layer even) are left out with a warning.
+    """
     for entity in entities:
+        if not entity.dxf.is_supported("layer"):
+            warnings.append(f"entity of unknown type {entity.dxftype()!r} ignored")
+            continue
         if entity.dxftype() != "INSERT":
             yield entity
             continue
@@ -64,17 +70,15 @@ def contours(entities, chord: float, gap: float) -> tuple[list[Contour], list[Co
     ends at one point) are resolved by ezdxf's loop search, largest loop first.
     """
     curves = [e for e in entities if e.dxftype() in CURVE_TYPES]
-    edgesmith.upright_all(curves)  # mirrored INSERTs leave arcs with an inverted extrusion
     rings, edges = [], []
     for entity in curves:
-        if edgesmith.is_closed_entity(entity):
-            points = _open_ring(flatten(entity, chord), chord * 1e-6)
+        closed, geometry = _geometry(entity, chord, gap)
+        if closed:
+            points = _open_ring(geometry, chord * 1e-6)
             if len(points) >= 3:
                 rings.append(Contour(points, entity.dxf.layer, True))
-            continue
-        edge = edgesmith.make_edge_2d(entity, gap_tol=gap)
-        if edge is not None:
-            edges.append(edge)
+        elif geometry is not None:
+            edges.append(geometry)
     chains = []
     if edges:
         deposit = edgeminer.Deposit(edges, gap_tol=gap)
@@ -92,6 +96,26 @@ def contours(entities, chord: float, gap: float) -> tuple[list[Contour], list[Co
             chains = [_chain_contour(chain, chord, closed=False)
                       for chain in edgeminer.find_all_simple_chains(leftover)]
     return rings, chains
+
+
+class UnreadableEntity(ValueError):
+    """A curve entity whose data ezdxf cannot turn into geometry (a vertex without coordinates...)."""
+
+    def __init__(self, entity, error: Exception):
+        layer = entity.dxf.get("layer", "?")
+        super().__init__(f"{entity.dxftype()} #{entity.dxf.get('handle', '?')} on layer {layer} is unreadable "
+                         f"({type(error).__name__}: {error})")
+
+
+def _geometry(entity, chord: float, gap: float):
+    """``(True, points)`` of a closed curve, or ``(False, edge or None)`` of an open one."""
+    try:
+        edgesmith.upright_all((entity,))  # mirrored INSERTs leave arcs with an inverted extrusion
+        if edgesmith.is_closed_entity(entity):
+            return True, flatten(entity, chord)
+        return False, edgesmith.make_edge_2d(entity, gap_tol=gap)
+    except Exception as error:  # noqa: BLE001 - ezdxf fails on broken entity data in many ways
+        raise UnreadableEntity(entity, error) from None
 
 
 def nearest_open_ends(chains: list[Contour]) -> tuple[float, tuple[float, float]] | None:

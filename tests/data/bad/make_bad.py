@@ -173,6 +173,22 @@ def _json_texts() -> dict:
     }
 
 
+def _fuzz_regressions(generic: list[str], aama: list[str]) -> dict:
+    """Line edits of valid files that crashed a reader once (found by tests/test_fuzz.py)."""
+    vertex = generic.index("VERTEX")
+    location = next(k for k in range(vertex, vertex + 14) if generic[k] == " 10")
+    return {
+        # ezdxf's message quotes the bad line with its newline: the error must stay one line
+        "bad_group_code.dxf": generic[:2] + generic[3:],
+        # a header variable without its value: IndexError inside ezdxf's loader
+        "header_value_missing.dxf": generic[:10] + generic[12:],
+        # a VERTEX without coordinates: TypeError inside ezdxf's path conversion
+        "vertex_without_location.dxf": generic[:location] + generic[location + 6:],
+        # an entity type ezdxf does not know, inside a piece block: it has no layer at all
+        "aama_unknown_entity.dxf": [("0.0" if line == "LINE" else line) for line in aama],
+    }
+
+
 _SPECS = {
     "spec_unknown_field.toml": '[fabric]\nwidth = 1500\nwidht = 1600\n',
     "spec_unknown_section.toml": '[fabric]\nwidth = 1500\n\n[fabirc]\nwidth = 1600\n',
@@ -202,6 +218,7 @@ def _marker_files() -> dict:
         "marker_bad_polygon.json": changed(pieces=[{**piece, "polygon": [[0, 0], ["a", 1], [2, 2]]}]),
         "marker_nan_polygon.json": changed(pieces=[{**piece, "polygon": [[0, 0], [40, 0], [40, float("nan")], [0, 30]]}]),
         "marker_zero_length.json": changed(length=0.0),
+        "marker_rules_pieces_number.json": changed(rules={"pieces": 0.5}),
     }
 
 
@@ -235,6 +252,12 @@ def main() -> None:
     (HERE / "three_pieces.dxf").unlink()
     for name, data in _byte_files(valid).items():
         (HERE / name).write_bytes(data)
+    _aama(HERE / "aama_valid.dxf", SQUARE)
+    aama = (HERE / "aama_valid.dxf").read_text(encoding="ascii").splitlines()
+    (HERE / "aama_valid.dxf").unlink()
+    generic = valid.decode("ascii").splitlines()
+    for name, lines in _fuzz_regressions(generic, aama).items():
+        (HERE / name).write_text("\n".join(lines) + "\n", encoding="ascii")
     for name, data in _json_files().items():
         (HERE / name).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     for name, text in _json_texts().items():
