@@ -18,9 +18,10 @@ from nesting.errors import MarkerFileError, SpecError
 from nesting.model import Fabric, Margins, Marker
 from nesting.report import summary_fields
 from nesting.rules import PieceRules, grain_deviation, piece_rules
-from nesting.spec import RuleSet, parse_rules
+from nesting.spec import RuleSet, parse_rotations, parse_rules
 
 SCHEMA = "marker/1"
+MAX_COPIES = 1_000_000  # of one piece type in a marker file's rules
 
 
 def to_dict(marker: Marker) -> dict:
@@ -141,10 +142,12 @@ def read_rules(rules, width, path) -> StatedRules:
 
     try:
         margins = Margins(**{k: float(v) for k, v in (rules.get("margins") or {}).items()})
-        zones = tuple(Polygon(ring) for ring in rules.get("zones") or [])
+        zones = tuple(Polygon(_ring(ring, f"{path}: rules.zones[{k}]")) for k, ring in enumerate(rules.get("zones") or []))
         max_length = None if rules.get("max_length") is None else float(rules["max_length"])
         fabric = Fabric(width, max_length, margins, zones)
         spacing = float(rules.get("spacing") or 0.0)
+    except MarkerFileError:
+        raise
     except (TypeError, ValueError, AttributeError) as exc:
         raise fail("fabric", f"unreadable ({exc})") from None
     try:
@@ -159,14 +162,19 @@ def read_rules(rules, width, path) -> StatedRules:
     for piece_id, entry in (rules.get("pieces") or {}).items():
         try:
             rotations = entry["rotations"]
-            rotations = rotations if isinstance(rotations, str) else tuple(float(a) for a in rotations)
+            rotations = (parse_rotations(rotations, "rotations") if isinstance(rotations, str)
+                         else tuple(float(a) for a in rotations))
             per_garment = entry.get("per_garment")
             pieces[piece_id] = PieceRules(
                 piece_id, entry.get("name"), entry.get("size"), entry.get("category"), entry.get("source"), rotations,
-                float(entry.get("tilt") or 0.0), bool(entry.get("flip")), int(entry["quantity"]),
-                int(entry.get("mirrored_quantity") or 0), tuple(int(n) for n in per_garment) if per_garment else None,
+                float(entry.get("tilt") or 0.0), bool(entry.get("flip")), _count(entry["quantity"]),
+                _count(entry.get("mirrored_quantity") or 0), tuple(map(_count, per_garment)) if per_garment else None,
             )
-            outlines[piece_id] = Polygon(entry["outline"], entry.get("holes") or [])
+            where = f"{path}: rules.pieces.{piece_id}"
+            outlines[piece_id] = Polygon(_ring(entry["outline"], f"{where}.outline"),
+                                         [_ring(h, f"{where}.holes") for h in entry.get("holes") or []])
+        except MarkerFileError:
+            raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise fail(f"pieces.{piece_id}", f"unreadable ({exc})") from None
     sizes = rules.get("sizes")
@@ -232,6 +240,13 @@ def _ring(points, where: str) -> list:
     if not all(isinstance(p, list) and len(p) == 2 and _is_number(p[0]) and _is_number(p[1]) for p in points):
         raise MarkerFileError(f"{where}: every vertex must be an [x, y] pair of finite numbers")
     return points
+
+
+def _count(value) -> int:
+    """A quantity: a whole number in 0 .. MAX_COPIES (a huge one would stall the checks)."""
+    if not _is_number(value) or not float(value).is_integer() or not 0 <= value <= MAX_COPIES:
+        raise ValueError(f"a quantity must be a whole number in 0..{MAX_COPIES}, got {value!r}")
+    return int(value)
 
 
 def _is_number(value) -> bool:

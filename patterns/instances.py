@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from patterns.errors import PatternError
-from patterns.piece import MAX_VERTICES, Piece
+from patterns.piece import MAX_VERTICES, Piece, sliver_reason
 
 ANY_ROTATION_STEP = 90.0  # an absent orientation list means "any": sampled at this step
 COORDINATE_LIMIT = 1e8  # farther coordinates are refused (as in DXF import): they overflow the geometry
@@ -98,6 +98,8 @@ def _read_shape(shape, path, item_id) -> Polygon:
         raise PatternError(path, "zero-area shape", piece=item_id)
     if not polygon.is_valid:
         raise PatternError(path, f"invalid outline: {shapely.is_valid_reason(polygon)}", piece=item_id)
+    if sliver_reason(polygon):
+        raise PatternError(path, sliver_reason(polygon), piece=item_id)
     return polygon
 
 

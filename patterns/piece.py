@@ -14,7 +14,18 @@ from shapely.geometry import Polygon
 
 Point = tuple[float, float]
 MAX_VERTICES = 20_000  # per outline: beyond this the no-fit polygons of one pair outgrow memory
+SLIVER_AREA_REL = 1e-9  # area / diameter**2 below this: a line, not a piece
 Polyline = tuple[Point, ...]
+
+
+def sliver_reason(outline: Polygon) -> str | None:
+    """Why a valid outline is no piece: an area so small next to its size that placing it
+    (one rotation, one translation) can round it into an invalid polygon; else None."""
+    minx, miny, maxx, maxy = outline.bounds
+    diameter = ((maxx - minx) ** 2 + (maxy - miny) ** 2) ** 0.5
+    if outline.area > SLIVER_AREA_REL * diameter**2:
+        return None
+    return f"zero-area outline: a sliver of area {outline.area:.3g} for a size of {diameter:.4g}"
 
 
 @dataclass(frozen=True, slots=True)

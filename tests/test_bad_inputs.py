@@ -69,6 +69,7 @@ JSON_CASES = {
     "two_points.json": ["piece 0", "at least 3 [x, y] points"],
     "self_intersecting.json": ["piece 0", "Self-intersection"],
     "zero_area.json": ["piece 0", "zero-area shape"],
+    "sliver.json": ["piece 0", "zero-area outline: a sliver of area"],
     "orientation_not_number.json": ["piece 0", "allowed_orientations", "'up'"],
     "duplicate_ids.json": ["item ids are not unique"],
 }
@@ -95,6 +96,7 @@ MARKER_CASES = {
     "marker_bad_polygon.json": ["piece #0: polygon", "finite numbers"],
     "marker_nan_polygon.json": ["piece #0: polygon", "finite numbers"],
     "marker_rules_pieces_number.json": ["rules.pieces: must be an object"],
+    "marker_empty_rotation_rule.json": ["rules.pieces.0: unreadable", "unknown rotation rule ''"],
 }
 REPAIRABLE = {"duplicate_vertices.dxf": "duplicate_vertices", "aama_unknown_entity.dxf": "FRONT"}
 GOOD = set(REPAIRABLE) | {"marker_zero_length.json", "make_bad.py"}  # tested on their own below

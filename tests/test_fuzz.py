@@ -12,6 +12,7 @@ The normal suite runs a bounded number of examples per target; the long run is o
     python -m pytest -m fuzz tests/test_fuzz.py            # FUZZ_EXAMPLES (default 2000) each
 """
 
+import copy
 import json
 import math
 import os
@@ -128,7 +129,7 @@ def json_mutations(draw, document) -> str:
         elif action == "scale" and _is_number(parent[path[-1]]):
             parent[path[-1]] = parent[path[-1]] * draw(st.sampled_from([-1, 0, 1e-12, 1e6, 1e300]))
         else:
-            parent[path[-1]] = draw(ODD_VALUES)
+            parent[path[-1]] = copy.deepcopy(draw(ODD_VALUES))  # sampled lists are shared: never mutate them
     return json.dumps(document)
 
 

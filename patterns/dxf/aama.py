@@ -57,7 +57,10 @@ def _piece_sources(doc, warnings: list[str]):
     """
     inserts = list(doc.modelspace().query("INSERT"))
     for insert in inserts:
-        name = insert.dxf.name
+        name = insert.dxf.get("name")
+        if not name:
+            warnings.append("INSERT without a block name ignored")
+            continue
         if doc.blocks.get(name) is None:
             warnings.append(_missing_block_warning(doc, name))
             continue

@@ -51,8 +51,9 @@ def explode(entities, warnings: list[str], depth: int = 0):
         if depth >= MAX_INSERT_DEPTH:
             warnings.append(f"INSERT of block {entity.dxf.name!r} nested deeper than {MAX_INSERT_DEPTH}: ignored")
             continue
-        if entity.doc is not None and entity.doc.blocks.get(entity.dxf.name) is None:
-            warnings.append(f"INSERT of missing block {entity.dxf.name!r}: ignored")
+        name = entity.dxf.get("name")
+        if not name or (entity.doc is not None and entity.doc.blocks.get(name) is None):
+            warnings.append(f"INSERT of missing block {name!r}: ignored")
             continue
         yield from explode(entity.virtual_entities(), warnings, depth + 1)
 

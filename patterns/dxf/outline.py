@@ -13,6 +13,8 @@ import shapely
 from shapely import ops
 from shapely.geometry import LineString, Point, Polygon
 
+from patterns.piece import sliver_reason
+
 _REASON = re.compile(r"^(?P<what>.*?)\[(?P<x>\S+) (?P<y>\S+)\]$")
 
 
@@ -84,6 +86,8 @@ def make_outline(shell, holes, duplicate_mm: float, area_rel: float) -> tuple[Po
         raise OutlineProblem("zero-area outline")
     if not polygon.is_valid:
         raise OutlineProblem(f"self-intersecting outline ({_invalidity(polygon)})")
+    if sliver_reason(polygon):
+        raise OutlineProblem(sliver_reason(polygon))
     # Douglas-Peucker at this tolerance moves the boundary so little that the area bound holds.
     simplified = shapely.simplify(polygon, 0.1 * area_rel * polygon.area / polygon.length, preserve_topology=True)
     if simplified.is_valid and abs(simplified.area - polygon.area) <= area_rel * polygon.area:

@@ -154,6 +154,8 @@ def _json_files() -> dict:
         "self_intersecting.json": _instance(**{"item.shape": {"type": "simple_polygon",
                                                              "data": [[0, 0], [30, 20], [30, 0], [0, 20]]}}),
         "zero_area.json": _instance(**{"item.shape": {"type": "simple_polygon", "data": [[0, 0], [10, 0], [20, 0]]}}),
+        # found by fuzzing: valid in shapely, but placing it rounds it into an invalid polygon
+        "sliver.json": _instance(**{"item.shape": {"type": "simple_polygon", "data": [[0, 0], [30, 0], [0, 6.7e-174]]}}),
         "orientation_not_number.json": _instance(**{"item.allowed_orientations": ["up"]}),
         "too_wide.json": _instance(**{"item.shape": {"type": "simple_polygon",
                                                     "data": [[0, 0], [150, 0], [150, 120], [0, 120]]}}),
@@ -219,6 +221,8 @@ def _marker_files() -> dict:
         "marker_nan_polygon.json": changed(pieces=[{**piece, "polygon": [[0, 0], [40, 0], [40, float("nan")], [0, 30]]}]),
         "marker_zero_length.json": changed(length=0.0),
         "marker_rules_pieces_number.json": changed(rules={"pieces": 0.5}),
+        "marker_empty_rotation_rule.json": changed(rules={"pieces": {"0": {
+            "rotations": "", "quantity": 1, "outline": [[0, 0], [40, 0], [40, 30], [0, 30]]}}}),
     }
 
 
