@@ -3,9 +3,9 @@
 A mutated DXF pattern, JSON instance or marker file either reads as something valid (every
 piece a valid polygon of positive area with finite coordinates, a non-negative demand) or
 raises the reader's user error, a one-line message starting with the file name. Anything
-else (an unexpected exception, a hang) is a bug. Mutated instances that read are also nested
-(one bottom-left pass) and must give exit 0 with a marker the independent checker accepts,
-or exit 2.
+else (an unexpected exception, a hang) is a bug. Mutated patterns and instances that read are
+also nested (one bottom-left pass) and must give exit 0 with a marker the independent checker
+accepts, or exit 2.
 
 The normal suite runs a bounded number of examples per target; the long run is opt-in:
 
@@ -158,15 +158,16 @@ def check_pattern_file(path: Path, **options):
     return pieces, report
 
 
-def check_nests_or_refuses(path: Path, out: Path):
-    """A readable instance nests into a verified marker (exit 0) or is refused (exit 2)."""
+def check_nests_or_refuses(path: Path, out: Path, *options: str):
+    """A readable file nests into a verified marker (exit 0) or is refused (exit 2)."""
     for stale in out.glob("*"):
         stale.unlink()
-    code = main(["marker", str(path), "--iterations", "1", "--strategy", "blf", "--formats", "json", "--quiet",
-                 "--out", str(out)])
+    code = main(["marker", str(path), *options, "--iterations", "1", "--strategy", "blf", "--formats", "json",
+                 "--quiet", "--out", str(out)])
     assert code in (0, 2)
     if code == 0:
-        assert verify_file(out / "marker.json", instance=path) == []
+        instance = path if path.suffix == ".json" else None
+        assert verify_file(out / "marker.json", instance=instance) == []
     else:
         assert not out.exists() or not any(out.iterdir())
 
@@ -186,13 +187,14 @@ def check_marker_file(path: Path):
 
 def _fuzz_dxf_lines(scratch, examples, source):
     lines = source.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
-    path = scratch / "mutated.dxf"
+    path, out = scratch / "mutated.dxf", scratch / "out"
 
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
     @given(text=line_mutations(lines))
     def run(text):
         path.write_text(text, encoding="utf-8", errors="surrogateescape")
-        check_pattern_file(path, units="mm")
+        if check_pattern_file(path, units="mm") is not None:
+            check_nests_or_refuses(path, out, "--width", "1500", "--units", "mm")
 
     run()
 
