@@ -54,9 +54,9 @@ def _interruptible_stop(time_limit, iterations):
     def handler(signum, frame):
         if stop.requested:
             raise KeyboardInterrupt
+        stop.request()  # before printing: a second signal may arrive while the line is written
         print("\n  stopping: finishing with the best verified marker so far (again to abort)",
               file=sys.stderr, flush=True)
-        stop.request()
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)

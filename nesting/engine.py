@@ -82,6 +82,12 @@ def nest(
 
     listener = listener or Listener()
     compile_seconds = warmup()
+    if config.workers > 1:
+        from nesting.search.portfolio import start_workers
+
+        started = time.perf_counter()
+        start_workers()
+        compile_seconds += time.perf_counter() - started
     if stop is None:
         budget = config.time_limit if config.time_limit is not None else (None if config.iterations else config.default_time)
         stop = Stop(time_limit=budget, iterations=config.iterations)

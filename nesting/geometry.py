@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyclipper
 import shapely
+from shapely import affinity
 from shapely.geometry import Polygon
 
 from nesting.config import NestConfig
@@ -112,11 +113,7 @@ def _shape(piece, p, rotation, mirrored, scale, inflate, rounding, config) -> Sh
     collision = shapely.orient_polygons(outline)  # mirroring reverses the rings; offsets need CCW shells
     if config.simplify_tolerance > 0:
         collision = outer_simplify(collision, config.simplify_tolerance)
-    ring, holes = inflate_polygon(
-        _int_ring(collision.exterior.coords[:-1], scale),
-        [_int_ring(h.coords[:-1], scale) for h in collision.interiors],
-        inflate,
-    )
+    ring, holes = inflate_polygon(affinity.scale(collision, scale, scale, origin=(0, 0)), inflate)
     minx, miny, maxx, maxy = outline.bounds
     bounds = (minx * scale - rounding, miny * scale - rounding, maxx * scale + rounding, maxy * scale + rounding)
     hull = shapely.convex_hull(Polygon(ring)).area
@@ -127,44 +124,51 @@ def _int_ring(coords, scale) -> np.ndarray:
     return np.round(np.asarray(coords, dtype=np.float64) * scale).astype(np.int64)
 
 
-def inflate_polygon(ring: np.ndarray, holes, delta: float) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Offset an int polygon outward by ``delta`` grid units: a superset (holes shrink).
+def inflate_polygon(polygon: Polygon, delta: float) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Grow a polygon (grid units) by ``delta`` and snap it to the grid: always a superset.
 
-    Mitred joins, squared past twice the offset: every point within ``delta`` of the
-    polygon stays covered. Holes that close up disappear.
+    The offset is computed in floats (mitred joins bevelled past twice the offset, so every
+    point within ``delta`` of the polygon stays covered) with one more grid unit, which the
+    rounding of each vertex (at most 0.71 units) cannot use up. Holes shrink; those that
+    close up disappear.
     """
-    offset = pyclipper.PyclipperOffset(miter_limit=2.0)
-    offset.AddPaths([ring.tolist()] + [h.tolist() for h in holes], pyclipper.JT_MITER, pyclipper.ET_CLOSEDPOLYGON)
-    result = offset.Execute(math.ceil(delta))
-    outer = max(result, key=pyclipper.Area)
-    kept = tuple(
-        clean_ring(np.array(r, dtype=np.int64), ccw=False)
-        for r in result
-        if pyclipper.Area(r) < 0 and pyclipper.PointInPolygon(r[0], outer) != 0
-    )
-    return clean_ring(np.array(outer, dtype=np.int64)), tuple(h for h in kept if len(h) >= 3)
+    grown = shapely.buffer(polygon, delta + 1.0, join_style="mitre", mitre_limit=2.0)
+    if grown.geom_type != "Polygon":
+        grown = max(grown.geoms, key=lambda g: g.area)
+    grown = shapely.orient_polygons(grown)
+    ring = clean_ring(np.round(np.asarray(grown.exterior.coords[:-1])).astype(np.int64))
+    holes = (clean_ring(np.round(np.asarray(h.coords[:-1])).astype(np.int64), ccw=False) for h in grown.interiors)
+    return ring, tuple(h for h in holes if len(h) >= 3 and pyclipper.Area(h.tolist()) != 0)
 
 
 def clean_ring(ring: np.ndarray, ccw: bool = True) -> np.ndarray:
     """Without duplicate, collinear or spike vertices (exact integer tests), CCW or CW.
 
-    The convolution's tie rule needs every vertex to turn.
+    The convolution's tie rule needs every vertex to turn. A stack walk drops each vertex
+    that does not turn (a spike is a turn of 180 degrees, with zero cross product too), then
+    the seam between the ring's end and start is mended the same way.
     """
-    pts = [tuple(p) for p in ring.tolist()]
-    changed = True
-    while changed and len(pts) > 3:
-        changed = False
-        out = []
-        n = len(pts)
-        for i in range(n):
-            (ax, ay), (bx, by), (cx, cy) = out[-1] if out else pts[i - 1], pts[i], pts[(i + 1) % n]
-            if (bx - ax) * (cy - by) - (by - ay) * (cx - bx) == 0:
-                changed = True
-                continue
-            out.append(pts[i])
-        pts = out
-    arr = np.array(pts, dtype=np.int64)
-    if (pyclipper.Area(arr.tolist()) < 0) == ccw:
+
+    def straight(a, b, c):
+        return (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]) == 0
+
+    out = []
+    for point in ring.tolist():
+        if out and point == out[-1]:
+            continue
+        while len(out) >= 2 and straight(out[-2], out[-1], point):
+            out.pop()
+        out.append(point)
+    mended = False
+    while len(out) >= 3 and not mended:
+        if out[-1] == out[0] or straight(out[-2], out[-1], out[0]):
+            out.pop()
+        elif straight(out[-1], out[0], out[1]):
+            out.pop(0)
+        else:
+            mended = True
+    arr = np.array(out, dtype=np.int64).reshape(-1, 2)
+    if len(arr) >= 3 and (pyclipper.Area(arr.tolist()) < 0) == ccw:
         arr = arr[::-1].copy()
     return np.ascontiguousarray(arr)
 
@@ -172,14 +176,14 @@ def clean_ring(ring: np.ndarray, ccw: bool = True) -> np.ndarray:
 def outer_simplify(polygon: Polygon, tolerance: float) -> Polygon:
     """A simplified outline that contains the original, within ``tolerance`` (Hausdorff).
 
-    Douglas-Peucker at half the tolerance, then grown by half the tolerance, and united with
-    the original so that containment holds by construction.
+    Grow by half the tolerance (round joins), Douglas-Peucker at a quarter (sharp corners
+    add to the offset), then
+    unite with the original so containment holds by construction: nesting the simplified
+    shape can only leave more room around the true one, and verification checks the truth.
     """
-    simplified = shapely.simplify(polygon, tolerance / 2, preserve_topology=True)
-    grown = shapely.buffer(simplified, tolerance / 2, join_style="mitre", mitre_limit=2.0)
-    merged = shapely.union(grown, polygon)
-    merged = shapely.simplify(merged, tolerance / 8, preserve_topology=True)
-    merged = shapely.union(merged, polygon)
+    grown = shapely.buffer(polygon, tolerance / 2, quad_segs=4)
+    simplified = shapely.simplify(grown, tolerance / 4, preserve_topology=True)
+    merged = shapely.union(simplified, polygon)
     if merged.geom_type != "Polygon":
         merged = max(merged.geoms, key=lambda g: g.area)
-    return Polygon(merged.exterior)
+    return shapely.orient_polygons(merged)

@@ -1,0 +1,58 @@
+"""The inside of a portfolio worker process.
+
+Imported by the fork server before it forks any worker: the engine's modules are loaded and
+its numba kernels compiled (from numba's cache) once, so each worker starts in milliseconds.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import numpy as np
+
+from nesting.kernels import warmup
+from nesting.search.base import Listener, Stop
+
+warmup()
+
+_PROGRESS = None
+_CLOCK = (0.0, None, None)
+_STOP = None
+
+
+class _QueueListener(Listener):
+    """Forwards progress to the parent process, in order."""
+
+    def improved(self, elapsed, length, utilization, phase):
+        _PROGRESS.put(("improved", (elapsed, length, utilization, phase)))
+
+    def message(self, text):
+        _PROGRESS.put(("message", (text,)))
+
+
+def initialize(progress, clock):
+    """Pool initializer: the progress queue, the caller's clock and budget, and Ctrl-C (which
+    reaches the whole process group, or is relayed by the caller) stopping the search gracefully.
+    SIGTERM keeps its default: it is how the pool ends its workers."""
+    global _PROGRESS, _CLOCK
+    _PROGRESS, _CLOCK = progress, clock
+    signal.signal(signal.SIGINT, _request_stop)
+
+
+def ready():
+    """Nothing: a first child proves the server has imported and compiled the engine."""
+
+
+def _request_stop(signum, frame):
+    if _STOP is not None:
+        _STOP.request()
+
+
+def run(task):
+    """One seeded search, ``(strategy, problem, seed)``, against the caller's deadline."""
+    global _STOP
+    strategy, problem, seed = task
+    started, time_limit, iterations = _CLOCK
+    _STOP = Stop(time_limit=time_limit, iterations=iterations, started=started)
+    layout = strategy(problem, _STOP, _QueueListener(), np.random.default_rng(seed))
+    return layout, _STOP.used_iterations, _STOP.requested
