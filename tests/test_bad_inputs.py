@@ -19,6 +19,7 @@ from cli import main
 from nesting.verify_file import verify_file
 from tests.conftest import EXAMPLE, ROOT
 from tests.data.bad.make_bad import huge_contour
+from tests.data.bad.make_bad import main as make_corpus
 
 BAD = ROOT / "tests" / "data" / "bad"
 DXF_OPTIONS = ["--width", "1500"]
@@ -127,15 +128,9 @@ def assert_nothing_written(out: Path):
 
 
 def test_the_corpus_is_what_make_bad_writes_and_every_file_has_a_case(tmp_path):
-    import tests.data.bad.make_bad as make_bad
-
     cases = DXF_CASES | JSON_CASES | TOO_WIDE_CASES | SPEC_CASES | MARKER_CASES
     assert {p.name for p in BAD.iterdir() if p.is_file()} == set(cases) | GOOD
-    make_bad.HERE = tmp_path
-    try:
-        make_bad.main()
-    finally:
-        make_bad.HERE = BAD
+    make_corpus(tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {
         p.name: p.read_bytes() for p in BAD.iterdir() if p.suffix != ".py"}
 

@@ -11,6 +11,7 @@ read them; AAMA ones carry piece blocks with ``Piece Name`` text, so errors name
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -246,30 +247,42 @@ def huge_contour(path, vertices: int = 1_000_000, radius: float = 250.0) -> Path
     return path
 
 
-def main() -> None:
-    logging.getLogger("ezdxf").setLevel(logging.ERROR)  # R12 has no $INSUNITS: the text says mm
-    ezdxf.options.write_fixed_meta_data_for_testing = True  # same bytes on every run
-    for name, build in _dxf_files().items():
-        build(HERE / name)
-    _generic(HERE / "three_pieces.dxf", _three_pieces)
-    valid = (HERE / "three_pieces.dxf").read_bytes()
-    (HERE / "three_pieces.dxf").unlink()
-    for name, data in _byte_files(valid).items():
-        (HERE / name).write_bytes(data)
-    _aama(HERE / "aama_valid.dxf", SQUARE)
-    aama = (HERE / "aama_valid.dxf").read_text(encoding="ascii").splitlines()
-    (HERE / "aama_valid.dxf").unlink()
-    generic = valid.decode("ascii").splitlines()
-    for name, lines in _fuzz_regressions(generic, aama).items():
-        (HERE / name).write_text("\n".join(lines) + "\n", encoding="ascii")
-    for name, data in _json_files().items():
-        (HERE / name).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+@contextlib.contextmanager
+def _reproducible_ezdxf():
+    """ezdxf writing the same bytes on every run, without its R12 units notice (the text says mm)."""
+    logger = logging.getLogger("ezdxf")
+    level, fixed = logger.level, ezdxf.options.write_fixed_meta_data_for_testing
+    logger.setLevel(logging.ERROR)
+    ezdxf.options.write_fixed_meta_data_for_testing = True
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        ezdxf.options.write_fixed_meta_data_for_testing = fixed
+
+
+def main(folder: Path = HERE) -> None:
+    """Write the whole corpus into ``folder``."""
+    folder = Path(folder)
+    with _reproducible_ezdxf():
+        for name, build in _dxf_files().items():
+            build(folder / name)
+        _generic(folder / "three_pieces.dxf", _three_pieces)
+        _aama(folder / "aama_valid.dxf", SQUARE)
+        generic = (folder / "three_pieces.dxf").read_bytes()
+        aama = (folder / "aama_valid.dxf").read_text(encoding="ascii").splitlines()
+    (folder / "three_pieces.dxf").unlink()
+    (folder / "aama_valid.dxf").unlink()
+    for name, data in _byte_files(generic).items():
+        (folder / name).write_bytes(data)
+    for name, lines in _fuzz_regressions(generic.decode("ascii").splitlines(), aama).items():
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="ascii")
+    for name, data in {**_json_files(), **_marker_files()}.items():
+        (folder / name).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     for name, text in _json_texts().items():
-        (HERE / name).write_text(text + "\n", encoding="utf-8")
+        (folder / name).write_text(text + "\n", encoding="utf-8")
     for name, text in _SPECS.items():
-        (HERE / name).write_text(text, encoding="utf-8")
-    for name, data in _marker_files().items():
-        (HERE / name).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        (folder / name).write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
