@@ -278,8 +278,10 @@ def test_a_million_vertex_instance_item_is_refused_quickly(tmp_path, capsys):
     assert "piece 0" in line and "1000000 vertices, more than the 20000" in line
 
 
-@pytest.mark.xfail(strict=True, reason="engine: the integer grid overflows (pyclipper OverflowError in "
-                   "geometry.prepare / segfault in the kernels) when the fabric is ~10^8 times wider than the pieces")
+@pytest.mark.xfail(strict=True, reason="engine: the integer grid overflows when the fabric is ~10^8 times wider "
+                   "than the pieces: --width 1e15 raises OverflowError in placement._lowest_position (pyclipper "
+                   "AddPath of the inner-fit rectangle); --width 1e9 --spacing 1e8 segfaults in the "
+                   "convolution_loops kernel (nfp.minkowski_rings)")
 @pytest.mark.parametrize("options", [["--width", "1e15"], ["--width", "1e9", "--spacing", "1e8"]],
                          ids=["width-1e15", "width-1e9-spacing-1e8"])
 def test_an_absurdly_wide_fabric_is_a_user_error(options, tmp_path):
