@@ -56,9 +56,16 @@ class Prepared:
         return value / self.scale
 
 
-def grid_scale(pieces, tolerances) -> float:
-    """Grid units per input unit: the largest piece diameter spans 2**grid_bits units."""
-    diameter = max(math.dist(p.outline.bounds[:2], p.outline.bounds[2:]) for p in pieces)
+MAX_GRID = 2**40  # grid coordinates of a marker stay below this (pyclipper's fast range is 2**62)
+
+
+def grid_scale(pieces, tolerances, spacing: float = 0.0) -> float:
+    """Grid units per input unit: the largest piece diameter, spacing included, spans 2**grid_bits.
+
+    So every collision shape and NFP stays within 2**(grid_bits + 2) units, far inside the
+    int64 range of the convolution kernel's exact cross products.
+    """
+    diameter = max(math.dist(p.outline.bounds[:2], p.outline.bounds[2:]) for p in pieces) + spacing
     return float(2 ** tolerances.grid_bits) / diameter
 
 
@@ -66,7 +73,12 @@ def prepare(pieces, fabric: Fabric, config: NestConfig) -> Prepared:
     """Collision shapes per (piece, orientation) and the copies to place."""
     tol = config.tolerances
     pieces = tuple(pieces)
-    scale = grid_scale(pieces, tol)
+    scale = grid_scale(pieces, tol, config.spacing)
+    if fabric.width * scale > MAX_GRID:
+        raise InfeasibleError(
+            f"fabric width {fabric.width:g} is more than {MAX_GRID / 2**tol.grid_bits:.0e} times the largest piece: "
+            "check the units of the pattern and of --width"
+        )
     inflate = tol.inflate_units + 0.5 * config.spacing * scale
     shapes, index = [], {}
     item_piece, item_copy, item_shapes = [], [], []

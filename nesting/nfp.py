@@ -25,6 +25,7 @@ from nesting.geometry import clean_ring
 from nesting.kernels.nfp import convolution_loops
 
 _MIN_RING_AREA = 4.0  # grid units^2: rounding slivers of the union, not geometry
+_MAX_COORDINATE = 2**30  # the convolution kernel's int64 cross products stay exact below this
 
 
 def minkowski_rings(a: np.ndarray, b: np.ndarray) -> list[list]:
@@ -36,6 +37,8 @@ def minkowski_rings(a: np.ndarray, b: np.ndarray) -> list[list]:
     for ring in (a, b):
         if ring.ndim != 2 or ring.shape[0] < 3 or ring.shape[1] != 2 or pyclipper.Area(ring.tolist()) <= 0:
             raise ValueError("NFP input must be CCW int rings of at least 3 vertices and positive area")
+        if np.abs(ring).max() >= _MAX_COORDINATE:
+            raise ValueError("NFP input coordinates must stay below 2**30 (exact int64 cross products)")
     xy, offsets = convolution_loops(np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(-b, dtype=np.int64))
     clipper = pyclipper.Pyclipper()
     added = False
