@@ -15,7 +15,10 @@ from nesting.search import register
 from nesting.search.constructive import area_order
 
 def decode(problem, genome):
-    """Fitness of ``(order, shapes)``: (length, compactness) and the decoded layout."""
+    """Fitness of ``(order, shapes)``: (length, compactness) and the decoded layout.
+
+    ``shapes`` None lets the decoder choose each piece's best orientation.
+    """
     from nesting.engine import Layout
 
     order, shapes = genome
@@ -60,9 +63,8 @@ def evolve(problem, stop, listener, rng):
     """
     cfg = problem.config.genetic
     order = area_order(problem)
-    shape_of, _ = bottom_left(problem.prep, problem.cache, order)
-    best_genome = (order, shape_of)
-    best_fitness, best_layout = decode(problem, best_genome)
+    best_fitness, best_layout = decode(problem, (order, None))  # the decoder picks orientations
+    best_genome = (order, best_layout.shape_of.copy())
     stop.tick()
     listener.improved(stop.elapsed(), best_fitness[0] / problem.prep.scale, problem.utilization_at(best_fitness[0]), "ga")
     population = [(best_fitness, best_genome, best_layout)]
