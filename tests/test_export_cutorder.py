@@ -106,6 +106,15 @@ def test_a_notch_between_vertices_becomes_the_start():
     assert Polygon(path.points).equals(square)
 
 
+def test_a_piece_with_several_holes_cuts_each_hole_once_nearest_first():
+    frame = Polygon(box(0, 0, 300, 100).exterior, [box(x, 30, x + 40, 70).exterior.coords for x in (200, 20, 110)])
+    piece = PlacedPiece("F", "FRAME", None, 0, 0.0, False, frame)
+    paths = plan(PlacedMarker(100.0, 300.0, "mm", "", 0.92, (piece,), document={})).paths
+    holes = [Polygon(p.points) for p in paths if p.hole]
+    assert len(holes) == 3 and not paths[-1].hole
+    assert [h.bounds[0] for h in holes] == [20, 110, 200]  # from the origin, each next hole nearest
+
+
 def test_marks_move_with_the_outline(view):
     """Each placed piece's marks relative to its outline are the source's, under shapely's transform."""
     marker = marked_marker()

@@ -121,8 +121,8 @@ def _nearest_first(contours, position):
     """Holes in nearest-neighbour order from ``position`` (by their nearest start vertex)."""
     left, order, here = list(contours), [], np.asarray(position, dtype=float)
     while left:
-        best = min(left, key=lambda c: np.min(np.hypot(*(c.coords[c.starts] - here).T)))
-        left.remove(best)
+        # by index: contours hold arrays, so list.remove's equality test cannot compare them
+        best = left.pop(min(range(len(left)), key=lambda k: np.min(np.hypot(*(left[k].coords[left[k].starts] - here).T))))
         order.append((best, True))
         here = best.coords[best.starts[np.argmin(np.hypot(*(best.coords[best.starts] - here).T))]]
     return order
