@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from nesting.config import DEFAULT_CONFIG, NestConfig
+from nesting.errors import SpecError
 from nesting.geometry import Prepared, prepare
 from nesting.kernels import warmup
-from nesting.errors import SpecError
 from nesting.model import Fabric, Marker, Placement, placed_polygon
 from nesting.nfp import NFPCache
 from nesting.search.base import Listener, Stop

@@ -18,6 +18,7 @@ from nesting.model import oriented
 from nesting.spec import MarkerSpec, piece_key_matches, rule_step
 from patterns.piece import Annotations, Notch, Piece
 
+
 def base_angles(rule: str) -> tuple[float, ...]:
     """The rotations a rule allows before tilt: ``none`` (0), ``180``, ``90``, ``free:STEP``."""
     step = rule_step(rule)

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import shapely
 from hypothesis import strategies as st
 from shapely import affinity
 from shapely.geometry import Polygon, box
+
+
+def checked_marker_file(path) -> dict:
+    """A marker.json's document, after checking it with shapely alone: pieces inside the fabric,
+    no overlap beyond 1e-6 of the smaller piece, utilization as stated."""
+    import json
+
+    import pytest
+
+    document = json.loads(Path(path).read_text())
+    polygons = [Polygon(p["polygon"], p["holes"]) for p in document["pieces"]]
+    fabric = box(0, 0, document["length"], document["width"]).buffer(1e-9 * document["width"])
+    assert all(fabric.contains(p) for p in polygons)
+    for i, a in enumerate(polygons):
+        for b in polygons[i + 1:]:
+            assert shapely.intersection(a, b).area <= 1e-6 * min(a.area, b.area)
+    area = sum(p.area for p in polygons)
+    assert document["utilization"] == pytest.approx(area / (document["width"] * document["length"]), rel=1e-9)
+    return document
 
 
 def overlap_area(a: Polygon, b: Polygon, dx: float, dy: float) -> float:

@@ -5,7 +5,6 @@ piece where the file has one, and the reason; never a traceback, never an output
 """
 
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -101,15 +100,6 @@ MARKER_CASES = {
 }
 REPAIRABLE = {"duplicate_vertices.dxf": "duplicate_vertices", "aama_unknown_entity.dxf": "FRONT"}
 GOOD = set(REPAIRABLE) | {"marker_zero_length.json", "make_bad.py"}  # tested on their own below
-
-
-@pytest.fixture(autouse=True)
-def _default_signal_handlers():
-    """``nest marker`` installs its Ctrl-C handler; give pytest its own back."""
-    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    yield
-    signal.signal(signal.SIGINT, handlers[0])
-    signal.signal(signal.SIGTERM, handlers[1])
 
 
 def user_error(argv, capsys) -> str:

@@ -3,26 +3,11 @@
 import json
 
 import pytest
-import shapely
-from shapely.geometry import Polygon, box
 
 from cli import main
 from nesting.verify_file import verify_file
 from tests.conftest import EXAMPLE, INSTANCES
-
-
-def _independent_check(marker_path):
-    """Overlaps and containment recomputed from the file with shapely alone."""
-    document = json.loads(marker_path.read_text())
-    polygons = [Polygon(p["polygon"], p["holes"]) for p in document["pieces"]]
-    fabric = box(0, 0, document["length"], document["width"]).buffer(1e-9 * document["width"])
-    assert all(fabric.contains(p) for p in polygons)
-    for i, a in enumerate(polygons):
-        for b in polygons[i + 1:]:
-            assert shapely.intersection(a, b).area <= 1e-6 * min(a.area, b.area)
-    area = sum(p.area for p in polygons)
-    assert document["utilization"] == pytest.approx(area / (document["width"] * document["length"]), rel=1e-9)
-    return document
+from tests.naive import checked_marker_file
 
 
 @pytest.mark.parametrize("name", ["shirts", "trousers", "jakobs1"])
@@ -32,7 +17,7 @@ def test_marker_on_instances_verifies(tmp_path, name, capsys):
     out = capsys.readouterr().out
     assert "utilization" in out
     assert (tmp_path / "marker.png").stat().st_size > 0
-    document = _independent_check(tmp_path / "marker.json")
+    document = checked_marker_file(tmp_path / "marker.json")
     demand = sum(item["demand"] for item in json.loads(instance.read_text())["items"])
     assert len(document["pieces"]) == demand
     assert verify_file(tmp_path / "marker.json", instance=instance) == []
@@ -41,7 +26,7 @@ def test_marker_on_instances_verifies(tmp_path, name, capsys):
 
 def test_marker_on_bundled_dxf(tmp_path):
     assert main(["marker", str(EXAMPLE), "--width", "1500", "--iterations", "3", "--out", str(tmp_path), "--quiet"]) == 0
-    document = _independent_check(tmp_path / "marker.json")
+    document = checked_marker_file(tmp_path / "marker.json")
     assert {p["name"] for p in document["pieces"]} >= {"FRONT", "BACK", "SLEEVE"}
     assert document["units"] == "mm"
 

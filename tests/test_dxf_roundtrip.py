@@ -6,7 +6,6 @@ here, both independent of the importer's ezdxf-based chaining and flattening.
 
 import ezdxf
 import numpy as np
-import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Polygon

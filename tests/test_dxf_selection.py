@@ -1,11 +1,8 @@
 """Sizes and fabric chosen for a marker: ``select_pieces`` and ``nest marker --sizes/--fabric``."""
 
-import json
 
 import ezdxf
 import pytest
-import shapely
-from shapely.geometry import Polygon, box
 
 from cli import main
 from nesting.verify_file import verify_file
@@ -14,6 +11,7 @@ from patterns.errors import PatternError
 from patterns.selection import parse_sizes, select_pieces
 from tests.conftest import shared_file
 from tests.dxf_factory import PieceSpec, pattern_file, rectangle
+from tests.naive import checked_marker_file
 
 
 def two_fabric_file(tmp_path):
@@ -64,14 +62,7 @@ def test_selection_errors_list_what_is_available(tmp_path, sizes, fabric, messag
 
 
 def marker_document(out):
-    document = json.loads((out / "marker.json").read_text())
-    polygons = [Polygon(p["polygon"], p["holes"]) for p in document["pieces"]]
-    fabric = box(0, 0, document["length"], document["width"]).buffer(1e-9 * document["width"])
-    assert all(fabric.contains(p) for p in polygons)
-    for i, a in enumerate(polygons):
-        for b in polygons[i + 1:]:
-            assert shapely.intersection(a, b).area <= 1e-6 * min(a.area, b.area)
-    return document
+    return checked_marker_file(out / "marker.json")
 
 
 def test_marker_with_sizes_ratio_and_fabric(tmp_path, capsys):

@@ -9,9 +9,9 @@ import subprocess
 import matplotlib.image
 import pytest
 
+from nesting.errors import SpecError
 from nesting.export import view_of, write
 from nesting.export.options import ExportOptions
-from nesting.errors import SpecError
 from tests.export_oracles import marked_marker
 
 POINTS_PER_MM = 72 / 25.4

@@ -6,10 +6,10 @@ import shapely
 from shapely import affinity
 from shapely.geometry import LineString, box
 
+from nesting.errors import SpecError
 from nesting.export import view_of
 from nesting.export.hpgl import plt_text
 from nesting.export.options import ExportOptions
-from nesting.errors import SpecError
 from tests.export_oracles import marked_marker, read_hpgl
 
 UNIT_MM = 1 / 40

@@ -16,7 +16,6 @@ import copy
 import json
 import math
 import os
-import signal
 import tempfile
 from pathlib import Path
 
@@ -50,14 +49,6 @@ ODD_VALUES = st.one_of(
 def scratch():
     with tempfile.TemporaryDirectory() as folder:
         yield Path(folder)
-
-
-@pytest.fixture(autouse=True)
-def _default_signal_handlers():
-    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    yield
-    signal.signal(signal.SIGINT, handlers[0])
-    signal.signal(signal.SIGTERM, handlers[1])
 
 
 # --- mutations -------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ line saying that nothing was written and why; the output folder must stay empty.
 what is wrong is plain geometry on the placed pieces, independent of the verifier's wording.
 """
 
-import signal
 from dataclasses import replace
 
 import pytest
@@ -18,14 +17,6 @@ from nesting.model import placed_polygon
 from tests.conftest import INSTANCES
 
 SHIRTS = INSTANCES / "shirts.json"
-
-
-@pytest.fixture(autouse=True)
-def _default_signal_handlers():
-    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    yield
-    signal.signal(signal.SIGINT, handlers[0])
-    signal.signal(signal.SIGTERM, handlers[1])
 
 
 def _twin_indices(marker):

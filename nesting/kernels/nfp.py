@@ -40,46 +40,43 @@ def _in_turn(ux, uy, vx, vy, wx, wy, closed_at_start):
 
 
 @njit(cache=True, nogil=True)
+def _vertices_against_edges(v, e, closed_at_start, v_stride, e_stride, out, k):
+    """Append the segments ``v_p + edge_q(E)`` for every edge of E in the turn at each vertex of V.
+
+    Nodes are numbered ``p * v_stride + q * e_stride``; at a reflex vertex the segment runs
+    backwards. Returns the new segment count.
+    """
+    nv, ne = v.shape[0], e.shape[0]
+    for p in range(nv):
+        pp, pn = (p - 1) % nv, (p + 1) % nv
+        ux, uy = v[p, 0] - v[pp, 0], v[p, 1] - v[pp, 1]
+        vx, vy = v[pn, 0] - v[p, 0], v[pn, 1] - v[p, 1]
+        convex = _cross(ux, uy, vx, vy) > 0
+        for q in range(ne):
+            qn = (q + 1) % ne
+            wx, wy = e[qn, 0] - e[q, 0], e[qn, 1] - e[q, 1]
+            here, there = p * v_stride + q * e_stride, p * v_stride + qn * e_stride
+            if convex:
+                if _in_turn(ux, uy, vx, vy, wx, wy, closed_at_start):
+                    out[k, 0], out[k, 1] = here, there
+                    k += 1
+            elif _in_turn(vx, vy, ux, uy, wx, wy, closed_at_start):
+                out[k, 0], out[k, 1] = there, here
+                k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
 def convolution_segments(a, b):
     """Segments of the convolution as node index pairs (node = i * m + j for a_i + b_j).
 
+    A's vertices take B's edges in ``[in, out)``, B's vertices take A's edges in ``(in, out]``.
     Returns ``(k, 2)`` int64 ``[from_node, to_node]``.
     """
     n, m = a.shape[0], b.shape[0]
     out = np.empty((2 * (n * m + n + m), 2), dtype=np.int64)
-    k = 0
-    # A's vertices against B's edges.
-    for i in range(n):
-        ip, inx = (i - 1) % n, (i + 1) % n
-        ux, uy = a[i, 0] - a[ip, 0], a[i, 1] - a[ip, 1]
-        vx, vy = a[inx, 0] - a[i, 0], a[inx, 1] - a[i, 1]
-        convex = _cross(ux, uy, vx, vy) > 0
-        for j in range(m):
-            jn = (j + 1) % m
-            wx, wy = b[jn, 0] - b[j, 0], b[jn, 1] - b[j, 1]
-            if convex:
-                if _in_turn(ux, uy, vx, vy, wx, wy, True):
-                    out[k, 0], out[k, 1] = i * m + j, i * m + jn
-                    k += 1
-            elif _in_turn(vx, vy, ux, uy, wx, wy, True):
-                out[k, 0], out[k, 1] = i * m + jn, i * m + j
-                k += 1
-    # B's vertices against A's edges.
-    for j in range(m):
-        jp, jn = (j - 1) % m, (j + 1) % m
-        ux, uy = b[j, 0] - b[jp, 0], b[j, 1] - b[jp, 1]
-        vx, vy = b[jn, 0] - b[j, 0], b[jn, 1] - b[j, 1]
-        convex = _cross(ux, uy, vx, vy) > 0
-        for i in range(n):
-            inx = (i + 1) % n
-            wx, wy = a[inx, 0] - a[i, 0], a[inx, 1] - a[i, 1]
-            if convex:
-                if _in_turn(ux, uy, vx, vy, wx, wy, False):
-                    out[k, 0], out[k, 1] = i * m + j, inx * m + j
-                    k += 1
-            elif _in_turn(vx, vy, ux, uy, wx, wy, False):
-                out[k, 0], out[k, 1] = inx * m + j, i * m + j
-                k += 1
+    k = _vertices_against_edges(a, b, True, m, 1, out, 0)
+    k = _vertices_against_edges(b, a, False, 1, m, out, k)
     return out[:k]
 
 

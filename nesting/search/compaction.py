@@ -13,7 +13,6 @@ slices of a few dozen item moves so that a stop request is honoured within milli
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass
 
 import numpy as np

@@ -14,6 +14,7 @@ from nesting.placement import bottom_left
 from nesting.search import register
 from nesting.search.constructive import area_order
 
+
 def decode(problem, genome):
     """Fitness of ``(order, shapes)``: (length, compactness) and the decoded layout.
 

@@ -18,7 +18,6 @@ import os
 import queue as queue_module
 import signal
 
-
 from nesting.search import worker
 
 
