@@ -13,9 +13,10 @@ from cli import main
 from nesting import Fabric, NestConfig, nest
 from nesting.errors import SpecError
 from nesting.verify import violations
+from patterns import read_pieces
 from patterns.instances import load_instance
 from patterns.piece import Piece
-from tests.conftest import INSTANCES
+from tests.conftest import EXAMPLE, INSTANCES
 from tests.naive import non_convex_polygons
 
 
@@ -106,3 +107,22 @@ def test_warm_start_layout_must_match_every_copy():
     wrong = [(i, c, r + 90.0, m, x, y) for i, c, r, m, x, y in placements]
     with pytest.raises(SpecError, match="not allowed"):
         layout_from_placements(prep, wrong)
+
+
+def test_guided_local_search_weights_stay_finite_under_persistent_collision():
+    """Regression: weights multiplied every round overflowed to inf, and inf x 0 poisoned moves."""
+    from nesting.kernels.separate import update_weights
+
+    pair_loss = np.array([[0.0, 5.0], [5.0, 0.0]])
+    cont_loss = np.array([3.0, 0.0])
+    weights, cweights = np.ones((2, 2)), np.ones(2)
+    for _ in range(5000):
+        update_weights(pair_loss, cont_loss, weights, cweights, 2, 1.2, 2.0, 0.95)
+    assert np.isfinite(weights).all() and np.isfinite(cweights).all()
+
+
+def test_a_long_search_on_a_small_pattern_verifies():
+    """Regression: five garment pieces that cannot get shorter collide for thousands of rounds."""
+    pieces, _ = read_pieces(EXAMPLE)
+    marker = nest(pieces, Fabric(1500.0), NestConfig(iterations=3000, strategy="compact"))
+    assert violations(marker) == [] and _independent_overlaps(marker) == []

@@ -25,6 +25,7 @@ from numba import njit
 from nesting.kernels.polygon import depth_in_rings
 
 _N_BEST = 3
+_MAX_WEIGHT = 1e12  # GLS weights grow geometrically on pairs that keep colliding: keep them finite
 
 
 @njit(cache=True, nogil=True)
@@ -90,9 +91,12 @@ def pair_loss_of(geo_xy, geo_off, pair_rings, pair_bbox, h4, eps, contact, sa, x
 def evaluate(i, s, x, y, shape_of, pos, n_items, ring_xy, ring_off, pair_rings, pair_bbox,
              bounds, h4, eps, strip, contact, weights, cweights, bound):
     """Weighted loss of item i as shape s at (x, y); stops early once above ``bound``."""
-    total = cweights[i] * container_loss(bounds, h4, eps, strip, s, x, y)
-    if total > bound:
-        return total
+    total = 0.0
+    outside = container_loss(bounds, h4, eps, strip, s, x, y)
+    if outside > 0.0:
+        total = cweights[i] * outside
+        if total > bound:
+            return total
     for j in range(n_items):
         if j == i:
             continue
@@ -322,6 +326,8 @@ def move_item(i, shape_of, pos, n_items, allowed_ptr, allowed, ring_xy, ring_off
                               strip, contact, weights, cweights, rng)
         best[k, 0], best[k, 2], best[k, 3] = loss, x, y
     _sort_best(best)
+    if not np.isfinite(best[0, 0]):
+        return current  # nothing comparable was found: stay (cannot happen with finite weights)
     s = int(best[0, 1])
     x, y, loss = _descend(i, s, best[0, 2], best[0, 3], best[0, 0], 0.01 * min_dim[i], 0.001 * min_dim[i],
                           shape_of, pos, n_items, ring_xy, ring_off, pair_rings, pair_bbox, bounds, h4, eps,
@@ -387,11 +393,11 @@ def update_weights(pair_loss, cont_loss, weights, cweights, n_movable, w_min, w_
     for i in range(n_movable):
         for j in range(n_items):
             if pair_loss[i, j] > 0.0:
-                weights[i, j] *= w_min + (w_max - w_min) * pair_loss[i, j] / worst
+                weights[i, j] = min(_MAX_WEIGHT, weights[i, j] * (w_min + (w_max - w_min) * pair_loss[i, j] / worst))
             else:
                 weights[i, j] = max(1.0, weights[i, j] * decay)
         if cont_loss[i] > 0.0:
-            cweights[i] *= w_min + (w_max - w_min) * cont_loss[i] / worst
+            cweights[i] = min(_MAX_WEIGHT, cweights[i] * (w_min + (w_max - w_min) * cont_loss[i] / worst))
         else:
             cweights[i] = max(1.0, cweights[i] * decay)
     for i in range(n_movable, n_items):  # fixed hazards: keep the matrix symmetric
