@@ -3,6 +3,7 @@ notches or corners, greedy nearest-next, and the reported lengths; plus the plac
 
 import math
 
+import numpy as np
 import pytest
 import shapely
 from shapely import affinity
@@ -127,4 +128,5 @@ def test_marks_move_with_the_outline(view):
         outline, grain, *notches = moved.geoms
         assert shapely.hausdorff_distance(outline, placed.polygon) <= 1e-9
         assert LineString(placed.annotations.grain_line).equals_exact(grain, 1e-9)
-        assert [(n.x, n.y) for n in placed.annotations.notches] == pytest.approx([(p.x, p.y) for p in notches], abs=1e-9)
+        assert np.asarray([(n.x, n.y) for n in placed.annotations.notches]) == pytest.approx(
+            np.asarray([(p.x, p.y) for p in notches]), abs=1e-9)

@@ -4,6 +4,7 @@ read-back through the project's own AAMA reader that gives congruent pieces, nam
 from collections import Counter
 
 import ezdxf
+import numpy as np
 import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
@@ -70,9 +71,11 @@ def test_each_block_holds_its_piece_and_marks_in_place(exported):
         (grain,) = _entities(block, "LINE", "7")
         assert LineString([grain.dxf.start, grain.dxf.end]).equals_exact(LineString(piece.annotations.grain_line), EXACT_MM)
         notches = [(p.dxf.location.x, p.dxf.location.y, p.dxf.location.z) for p in _entities(block, "POINT", "4")]
-        assert sorted(notches) == pytest.approx(sorted((n.x, n.y, n.depth) for n in piece.annotations.notches), abs=EXACT_MM)
+        assert np.asarray(sorted(notches)) == pytest.approx(
+            np.asarray(sorted((n.x, n.y, n.depth) for n in piece.annotations.notches)), abs=EXACT_MM)
         (internal,) = _entities(block, "POLYLINE", "8")
-        assert [tuple(v.dxf.location)[:2] for v in internal.vertices] == pytest.approx(list(piece.annotations.internal_lines[0]), abs=EXACT_MM)
+        assert np.asarray([tuple(v.dxf.location)[:2] for v in internal.vertices]) == pytest.approx(
+            np.asarray(piece.annotations.internal_lines[0]), abs=EXACT_MM)
         (drill,) = _entities(block, "POINT", "13")
         assert Point(drill.dxf.location.x, drill.dxf.location.y).distance(Point(piece.annotations.drill_holes[0])) <= EXACT_MM
     assert not unmatched
