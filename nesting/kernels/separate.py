@@ -45,6 +45,16 @@ def randint(state, n):
 
 
 @njit(cache=True, nogil=True)
+def shuffled(n, state):
+    """A random permutation of 0..n-1 (Fisher-Yates on the xorshift state)."""
+    order = np.arange(n)
+    for k in range(n - 1, 0, -1):
+        j = randint(state, k + 1)
+        order[k], order[j] = order[j], order[k]
+    return order
+
+
+@njit(cache=True, nogil=True)
 def pair_depth(ring_xy, ring_off, pair_rings, pair_bbox, sa, xa, ya, sb, xb, yb):
     """Penetration depth of shape sb at (xb, yb) into shape sa at (xa, ya)."""
     rx, ry = xb - xa, yb - ya
@@ -437,3 +447,4 @@ def warmup():
                bounds, h4, eps, min_dim, strip, 0.0, weights, cweights, rng, 2, 2, True, pair_loss, cont_loss)
     update_weights(pair_loss, cont_loss, weights, cweights, 2, 1.2, 2.0, 0.95)
     total_loss(pair_loss, cont_loss, 2)
+    shuffled(2, rng)

@@ -118,11 +118,11 @@ class Separator:
 
     def iterate(self, stop) -> float:
         """One separation round: move every colliding piece once (random order), update weights."""
-        order = np.argsort(np.array([self._rand() for _ in range(self.n_movable)]))
+        order = k.shuffled(self.n_movable, self.rng)
         for first in range(0, self.n_movable, _MOVES_PER_SLICE):
             if stop.done():
                 break
-            k.move_items(order[first:first + _MOVES_PER_SLICE].astype(np.int64), self.shape_of, self.pos,
+            k.move_items(order[first:first + _MOVES_PER_SLICE], self.shape_of, self.pos,
                          self.n_items, self.allowed_ptr, self.allowed, self.ring_xy, self.ring_off, self.pair_rings,
                          self.pair_bbox, self.bounds, self.h4, self.eps, self.min_dim, self.strip, self.contact,
                          self.weights, self.cweights, self.rng, self.cfg.container_samples,
