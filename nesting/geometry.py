@@ -52,9 +52,6 @@ class Prepared:
     width: int  # fabric width in grid units
     usable: tuple[int, int, int, int]  # margins in grid units: start, end, bottom, top
 
-    def to_units(self, value):
-        return value / self.scale
-
 
 MAX_GRID = 2**40  # grid coordinates of a marker stay below this (pyclipper's fast range is 2**62)
 

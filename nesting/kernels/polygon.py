@@ -21,7 +21,6 @@ def point_in_rings(px, py, xy, offsets, r0, r1):
     inside = False
     for r in range(r0, r1):
         start, end = offsets[r], offsets[r + 1]
-        n = end - start
         j = end - 1
         for i in range(start, end):
             xi, yi = xy[i, 0], xy[i, 1]
@@ -31,8 +30,6 @@ def point_in_rings(px, py, xy, offsets, r0, r1):
                 if px < x_cross:
                     inside = not inside
             j = i
-        if n == 0:
-            continue
     return inside
 
 
@@ -69,28 +66,3 @@ def depth_in_rings(px, py, xy, offsets, r0, r1):
     if not point_in_rings(px, py, xy, offsets, r0, r1):
         return 0.0
     return distance_to_rings(px, py, xy, offsets, r0, r1)
-
-
-@njit(cache=True, nogil=True)
-def segments_intersect(ax, ay, bx, by, cx, cy, dx, dy):
-    """True if segment ab and segment cd share a point (touching included)."""
-    d1 = (dx - cx) * (ay - cy) - (dy - cy) * (ax - cx)
-    d2 = (dx - cx) * (by - cy) - (dy - cy) * (bx - cx)
-    d3 = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
-    d4 = (bx - ax) * (dy - ay) - (by - ay) * (dx - ax)
-    if ((d1 > 0 and d2 < 0) or (d1 < 0 and d2 > 0)) and ((d3 > 0 and d4 < 0) or (d3 < 0 and d4 > 0)):
-        return True
-    if d1 == 0 and _on_segment(cx, cy, dx, dy, ax, ay):
-        return True
-    if d2 == 0 and _on_segment(cx, cy, dx, dy, bx, by):
-        return True
-    if d3 == 0 and _on_segment(ax, ay, bx, by, cx, cy):
-        return True
-    if d4 == 0 and _on_segment(ax, ay, bx, by, dx, dy):
-        return True
-    return False
-
-
-@njit(cache=True, nogil=True)
-def _on_segment(ax, ay, bx, by, px, py):
-    return min(ax, bx) <= px <= max(ax, bx) and min(ay, by) <= py <= max(ay, by)

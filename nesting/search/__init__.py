@@ -21,8 +21,3 @@ def get_strategy(name):
     if name not in _STRATEGIES:
         raise SpecError(f"--strategy: unknown strategy {name!r}; choose from {', '.join(sorted(_STRATEGIES))}")
     return _STRATEGIES[name]
-
-
-def strategy_names():
-    get_strategy("blf")
-    return sorted(_STRATEGIES)
