@@ -46,10 +46,14 @@ def _progress_listener(quiet: bool):
 
 
 def _interruptible_stop(time_limit, iterations):
-    """A Stop that the first Ctrl-C/SIGTERM winds down (keeping the best marker); the second aborts."""
+    """A Stop that the first Ctrl-C/SIGTERM winds down (keeping the best marker); the second aborts.
+
+    Until the search has a marker (reading the input, building the first one) the stop is
+    urgent: the signal abandons that work at once (see `Stop`).
+    """
     from nesting.search.base import Stop
 
-    stop = Stop(time_limit=time_limit, iterations=iterations)
+    stop = Stop(time_limit=time_limit, iterations=iterations, urgent=True)
 
     def handler(signum, frame):
         if stop.requested:
@@ -75,7 +79,7 @@ def cmd_marker(args) -> int:
         units=args.units, workers=args.workers, spec=args.spec, spacing=args.spacing, margin=args.margin,
         rotations=args.rotations, tilt=args.tilt, flip=args.flip, shrinkage=args.shrinkage,
         fabric_price=args.fabric_price, sizes=args.sizes, fabric=args.fabric, layer=args.layer,
-        warm_start=args.warm_start, simplify=args.simplify,
+        warm_start=args.warm_start, simplify=args.simplify, limits=tuple(args.limit),
     )
     budget = args.time if args.time is not None else (None if args.iterations else NestConfig().default_time)
     stop = _interruptible_stop(budget, args.iterations)
@@ -126,9 +130,18 @@ def cmd_export(args) -> int:
         dxf_exploded=args.dxf_exploded, plt_rotation=args.plt_rotation, plt_cut_pen=args.plt_cut_pen,
         plt_draw_pen=args.plt_draw_pen or None, pdf_page=args.pdf_page, pdf_tiled=args.pdf_tiled,
     )
-    view, written = export_file(args.marker, args.out, parse_formats(args.formats), options)
+    from pathlib import Path
+
+    from nesting.atomic import check_folder, staged_folder
+
+    formats = parse_formats(args.formats)
+    out = check_folder(args.out)
+    source = Path(args.marker).resolve()
+    keep = ("marker.json", "job.json") if source.parent == out and "json" not in formats else ()
+    with staged_folder(out, keep=keep) as staging:  # every format or none: never part of a set
+        view, written = export_file(args.marker, staging, formats, options)
     print(cut_summary(view))
-    print("wrote " + ", ".join(str(p) for p in written))
+    print("wrote " + ", ".join(str(out / p.name) for p in written))
     return 0
 
 
@@ -138,11 +151,20 @@ def cmd_batch(args) -> int:
     from nesting.batch import ERROR, FAILED, load_jobs, run_batch, summary_table
     from nesting.batch.progress import BatchProgress
 
+    from nesting.batch import BatchInterrupted
+
     jobs = load_jobs(args.jobs, args.out)
     progress = BatchProgress(len(jobs), sys.stderr)
+    for number in (signal.SIGINT, signal.SIGTERM):  # SIGTERM too: the batch ends its workers and says what it wrote
+        signal.signal(number, signal.default_int_handler)
     try:
         results = run_batch(jobs, args.out, workers=args.workers, scheduler=args.scheduler, force=args.force,
-                            on_result=progress.job_done, about={"jobs_file": str(Path(args.jobs).resolve())})
+                            on_result=progress.job_done, about={"jobs_file": str(Path(args.jobs).resolve())},
+                            limits=tuple(args.limit))
+    except BatchInterrupted as stopped:
+        progress.close()
+        print(f"aborted: {stopped}", file=sys.stderr)
+        return 130
     finally:
         progress.close()
     print(summary_table(results))
@@ -158,7 +180,13 @@ def cmd_bench(args) -> int:
     from benchmarks.catalog import BenchmarkError
     from benchmarks.run import run_benchmark
 
+    import math
+
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if not 0 < args.time < math.inf:
+        raise UserError(f"nest bench: --time must be a finite number of seconds > 0, got {args.time:g}")
+    if args.seeds < 1:
+        raise UserError(f"nest bench: --seeds must be >= 1, got {args.seeds}")
     try:
         written = run_benchmark(args.instances, time_s=args.time, seeds=args.seeds, engines=engines, out=args.out,
                                 iterations=args.iterations, progress=lambda line: print(line, flush=True))
@@ -198,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     marker.add_argument("--formats", default=",".join(DEFAULT_FORMATS), help="outputs, e.g. json,png")
     marker.add_argument("--out", required=True, help="output folder")
     marker.add_argument("--quiet", action="store_true", help="no progress lines")
+    marker.add_argument("--limit", action="append", default=[], metavar="NAME=N",
+                        help="raise a resource limit: pieces, orientations, nfp_pairs, workers (repeatable)")
     rules = marker.add_argument_group("marker rules (each overrides the --spec file's field)")
     rules.add_argument("--spec", help="marker specification (.toml): patterns, size ratio, fabric, rules")
     rules.add_argument("--spacing", type=float, help="minimum gap between pieces (mm for DXF)")
@@ -241,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--workers", type=int, help="parallel jobs (default: every core)")
     batch.add_argument("--scheduler", help="a Dask scheduler (tcp://HOST:PORT), or 'local' for an embedded cluster")
     batch.add_argument("--force", action="store_true", help="run again jobs whose verified marker exists")
+    batch.add_argument("--limit", action="append", default=[], metavar="NAME=N",
+                       help="raise a resource limit of the batch: workers (repeatable)")
     batch.set_defaults(run=cmd_batch)
 
     bench = commands.add_parser("bench", help="utilization benchmark: instances x seeds x engines, side by side")
@@ -256,11 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from nesting.errors import NestingError, VerificationError
+    from nesting.search.base import Abandoned
     from patterns.errors import PatternError
 
     try:
         args = build_parser().parse_args(argv)
-        return args.run(args)
+        return _report_closed_stdout(args.run, args)
+    except Abandoned:
+        print("aborted: stopped before there was a marker (while reading the input): nothing written", file=sys.stderr)
+        return 130
     except VerificationError as exc:  # an invalid marker is a bug in the engine: traceback, exit 1
         traceback.print_exc()
         print(f"internal error: nothing was written, the final check refused the marker (a bug: please report it "
@@ -272,6 +308,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aborted: nothing written", file=sys.stderr)
         return 130
+
+
+def _report_closed_stdout(run, args) -> int:
+    """Run a command; a closed or broken stdout (``| head``) loses the summary, not the exit code.
+
+    Every file is written before anything is printed, so the outcome stands: the lost summary is
+    said on stderr, and stdout is pointed at /dev/null so the interpreter's last flush is quiet.
+    """
+    import os
+
+    try:
+        code = run(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("warning: stdout is closed: the summary was not printed (the outputs are written)", file=sys.stderr)
+        return 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ outlines and checked independently before anyone sees it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import signal
+import threading
 import time
 from dataclasses import dataclass
 
@@ -19,7 +22,8 @@ from nesting.geometry import Prepared, prepare
 from nesting.kernels import warmup
 from nesting.model import Fabric, Marker, Placement, placed_polygon
 from nesting.nfp import NFPCache
-from nesting.search.base import Listener, Stop
+from nesting.search.base import Abandoned, Listener, Stop
+from nesting.shelf import shelf_layout
 from nesting.verify import verify
 
 
@@ -80,7 +84,9 @@ def nest(
     """
     from nesting.search import get_strategy
 
-    listener = listener or Listener()
+    strategy = get_strategy(config.strategy)
+    if warm_start is not None and config.strategy not in ("auto", "compact"):
+        raise SpecError(f"--warm-start continues with compaction: use --strategy auto or compact, not {config.strategy}")
     compile_seconds = warmup()
     if config.workers > 1:
         from nesting.search.portfolio import start_workers
@@ -94,36 +100,87 @@ def nest(
     else:
         stop.started = time.perf_counter()
     prep = prepare(pieces, fabric, config)
-    cache = NFPCache([(s.ring, s.holes) for s in prep.shapes] + [(z, ()) for z in prep.zones])
-    problem = Problem(prep, cache, config)
-    listener.message(
-        f"{len(prep.item_piece)} pieces, {len(prep.shapes)} shapes, {cache.computed_pairs} NFPs in {cache.build_seconds:.2f} s"
-    )
-    strategy = get_strategy(config.strategy)
-    start = None
-    if warm_start is not None:
-        if config.strategy not in ("auto", "compact"):
-            raise SpecError(f"--warm-start continues with compaction: use --strategy auto or compact, not {config.strategy}")
-        start = layout_from_placements(prep, warm_start)
-        strategy = functools.partial(get_strategy("compact"), start=start)
-    rng = np.random.default_rng(config.seed)
-    if config.workers > 1:
-        from nesting.search.portfolio import run_portfolio
+    start = None if warm_start is None else layout_from_placements(prep, warm_start)
+    first = _FirstMarker(listener or Listener(), stop, config.target_utilization)
+    cache = None
+    with _until_first_marker(stop, first):
+        try:
+            cache = NFPCache([(s.ring, s.holes) for s in prep.shapes] + [(z, ()) for z in prep.zones],
+                             fixed=len(prep.zones), stop=stop)
+            problem = Problem(prep, cache, config)
+            first.message(f"{len(prep.item_piece)} pieces, {len(prep.shapes)} shapes, "
+                          f"{cache.computed_pairs} NFPs in {cache.build_seconds:.2f} s")
+            if start is not None:
+                strategy = functools.partial(get_strategy("compact"), start=start)
+            rng = np.random.default_rng(config.seed)
+            if config.workers > 1:
+                from nesting.search.portfolio import run_portfolio
 
-        layout = run_portfolio(strategy, problem, stop, listener, rng)
-    else:
-        layout = strategy(problem, stop, listener, rng)
+                layout = run_portfolio(strategy, problem, stop, first, rng)
+            else:
+                layout = strategy(problem, stop, first, rng)
+        except Abandoned:  # stopped, or out of time, before the first marker: the fallback stands
+            problem = Problem(prep, cache, config)
+            layout = start if start is not None else shelf_layout(prep)
+            first.message("the budget ended before the first bottom-left marker: writing the fallback "
+                          "(columns of bounding boxes), a longer marker; give more --time for a dense one")
     marker = to_marker(problem, layout, input_name, units, stop.elapsed())
     if start is not None:
         earlier = to_marker(problem, start, input_name, units, stop.elapsed())
         if earlier.length <= marker.length:  # the search found nothing shorter: keep the earlier marker
             marker = earlier
     marker.stats.update(
-        compile_s=compile_seconds, nfp_s=cache.build_seconds, nfp_pairs=cache.computed_pairs,
-        nfp_memory_bytes=cache.memory_bytes, strategy=config.strategy, iterations=stop.used_iterations,
-        interrupted=stop.requested,
+        compile_s=compile_seconds, nfp_s=cache.build_seconds if cache else stop.elapsed(),
+        nfp_pairs=cache.computed_pairs if cache else 0, nfp_memory_bytes=cache.memory_bytes if cache else 0,
+        strategy=config.strategy, iterations=stop.used_iterations, interrupted=stop.requested,
+        first_marker="search" if first.found else ("warm start" if start is not None else "fallback"),
     )
     return verify(marker, config.tolerances)
+
+
+class _FirstMarker(Listener):
+    """Passes progress on; the first marker found ends the urgency, the target ends the search."""
+
+    def __init__(self, listener: Listener, stop: Stop, target: float):
+        self.listener, self.stop, self.target, self.found = listener, stop, target, False
+
+    def improved(self, elapsed, length, utilization, phase):
+        self.found = True
+        self.stop.urgent = False
+        if utilization >= self.target:
+            self.stop.satisfied = True
+        self.listener.improved(elapsed, length, utilization, phase)
+
+    def message(self, text):
+        self.listener.message(text)
+
+
+@contextlib.contextmanager
+def _until_first_marker(stop: Stop, first: _FirstMarker):
+    """Until the first marker exists, a stop request or the deadline abandons the work (`Abandoned`).
+
+    The deadline is an interval timer (SIGALRM) in the main thread; elsewhere (a Dask worker
+    thread) only the NFP build checks it, so the bottom-left fill may run past the budget there.
+    """
+    stop.urgent = True
+    timed = stop.time_limit is not None and threading.current_thread() is threading.main_thread()
+    previous = None
+    if timed:
+        def expire(signum, frame):
+            if stop.urgent and not first.found:
+                raise Abandoned("out of time")
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+        previous = signal.signal(signal.SIGALRM, expire)
+        # repeating: an expiry that lands where exceptions are swallowed (a __del__) comes again
+        signal.setitimer(signal.ITIMER_REAL, max(stop.remaining(), 1e-3), 0.05)
+    try:
+        yield
+    finally:
+        stop.urgent = False
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 def to_marker(problem: Problem, layout: Layout, input_name="", units="mm", elapsed=0.0) -> Marker:

@@ -1,5 +1,15 @@
 """Errors of the engine. User-side ones exit 2 from the CLI; anything else is a bug."""
 
+MAX_SHOWN = 60  # characters of a bad value quoted in a message
+
+
+def shown(value) -> str:
+    """``repr(value)`` for an error message, cut short; an integer too long to print is described."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
+
 
 class NestingError(Exception):
     """Base of the engine's errors."""
@@ -19,3 +29,7 @@ class VerificationError(NestingError):
 
 class MarkerFileError(NestingError, ValueError):
     """A marker file that cannot be read as marker/1 (names the file and the field)."""
+
+
+class OutputError(NestingError):
+    """An output folder that cannot be written (names the folder and the reason); nothing there changed."""

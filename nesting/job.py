@@ -6,26 +6,29 @@ The CLI's ``nest marker`` and every batch job run exactly this, so a job file's 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from nesting import rules
+from nesting.atomic import check_folder, staged_folder
 from nesting.config import DEFAULT_CONFIG, NestConfig
 from nesting.engine import nest
-from nesting.errors import SpecError
+from nesting.errors import SpecError, shown
 from nesting.export import DEFAULT_FORMATS, write
+from nesting.limits import Limits, parse_limits
 from nesting.model import Marker
-from nesting.spec import MarkerSpec, with_options
+from nesting.spec import MarkerSpec, rule_step, with_options
 from nesting.spec import load as load_spec
 from nesting.verify import verify
 from patterns import read_pieces
 from patterns.selection import select_pieces
 
-MAX_PIECES = 10_000  # copies in one marker; a long cutting table holds a few thousand
+MAX_SEED = 2**63 - 1
+MAX_ITERATIONS = 10**15
+MAX_RATIO_DIGITS = 6  # garments of one size in --sizes S=N
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ class MarkerJob:
     layer: str | None = None  # generic DXF: the layer holding the cut contours
     warm_start: str | None = None  # an earlier marker.json of the same pieces to start from
     simplify: float = 0.0  # outer simplification of the collision shapes, mm (0: exact outlines)
+    limits: tuple[str, ...] = ()  # "NAME=N" raising a resource limit (`nesting.limits`)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -83,23 +87,55 @@ def load_pieces(job: MarkerJob, report: dict | None = None):
     return list(selection.pieces), width, read_report.get("units", "mm")
 
 
-def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
-    """Nest the job's input and write its verified marker; returns the marker and files."""
+def check_options(job: MarkerJob) -> Limits:
+    """Every option that can be checked without reading the input; the job's limits.
+
+    Runs before any work, so that a typo costs nothing: not the import, not the NFPs.
+    """
+    from nesting.search import get_strategy
+
     if job.time is not None and not 0 <= job.time < math.inf:
         raise SpecError(f"--time must be a finite number of seconds >= 0, got {job.time:g}")
-    if job.iterations is not None and job.iterations < 1:
-        raise SpecError(f"--iterations must be >= 1, got {job.iterations}")
+    if job.iterations is not None and not 1 <= job.iterations <= MAX_ITERATIONS:
+        raise SpecError(f"--iterations must be in 1..{MAX_ITERATIONS:.0e}, got {shown(job.iterations)}")
+    if not 0 <= job.seed <= MAX_SEED:
+        raise SpecError(f"--seed must be a whole number in 0..2**63-1, got {job.seed if job.seed < 0 else 'a larger one'}")
     if not 0 < job.target <= 1:
         raise SpecError(f"--target is a fraction in (0, 1], got {job.target:g}")
     if not 0 <= job.simplify < math.inf:
         raise SpecError(f"--simplify must be a finite tolerance >= 0, got {job.simplify:g}")
     if job.workers < 1:
         raise SpecError(f"--workers must be >= 1, got {job.workers}")
-    check_out(job.out)
+    if isinstance(job.sizes, str):
+        for entry in job.sizes.split(","):
+            count = entry.partition("=")[2].strip()
+            if len(count) > MAX_RATIO_DIGITS:
+                raise SpecError(f"--sizes: the ratio {entry.partition('=')[0].strip()}={count[:12]}... has more than "
+                                f"{MAX_RATIO_DIGITS} digits; a ratio counts garments")
+    elif job.sizes is not None:
+        for size, count in job.sizes:
+            if isinstance(count, int) and not 1 <= count <= 10**MAX_RATIO_DIGITS:
+                raise SpecError(f"sizes: the ratio of size {size} must be a whole number in 1..1e6, got {shown(count)}")
+    limits = parse_limits(job.limits)
+    limits.check("workers", job.workers, "--workers")
+    get_strategy(job.strategy)
+    check_folder(job.out)
+    return limits
+
+
+def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> tuple[Marker, list[Path]]:
+    """Nest the job's input and write its verified marker; returns the marker and files.
+
+    ``also`` maps file names to text written into the same set (a batch's ``job.json``).
+    """
+    limits = check_options(job)
     spec = marker_spec(job)
+    check_rules(spec, limits)
     left_out = []
     pieces, spec, units = spec_pieces(job, spec, left_out)
-    check_size(pieces, spec)
+    if job.simplify >= 0.1 * spec.width:
+        raise SpecError(f"--simplify {job.simplify:g} is not below a tenth of the fabric width {spec.width:g}")
+    check_size(pieces, spec, limits)
     config = NestConfig(
         seed=job.seed, time_limit=job.time, iterations=job.iterations, strategy=job.strategy,
         target_utilization=job.target, workers=job.workers, spacing=spec.spacing, simplify_tolerance=job.simplify,
@@ -111,26 +147,36 @@ def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
     marker = verify(replace(marker, fabric=spec.fabric, spec=spec), config.tolerances)
     if left_out:
         marker.stats["left_out"] = "; ".join(left_out)
-    return marker, write_all(marker, job.out, job.formats)
+    if units == "mm":  # what `nest export` checks before it carries the patterns' marks into cut files
+        marker.stats["source_sha256"] = json.dumps(source_digests(pieces), sort_keys=True)
+    return marker, write_all(marker, job.out, job.formats, also)
 
 
-def write_all(marker: Marker, out, formats) -> list[Path]:
-    """Write every format into a staging folder inside ``out``, then rename each into place.
+def source_digests(pieces) -> dict[str, str]:
+    """The SHA-256 of each pattern file the pieces come from, keyed as the marker names it."""
+    return {source: hashlib.sha256(Path(source).read_bytes()).hexdigest()
+            for source in sorted({piece.source for piece in pieces if piece.source}) if Path(source).is_file()}
 
-    An abort while writing (a second Ctrl-C) leaves no new file at all, not a marker.json whose
-    drawings and cut files are missing or from an earlier run; each rename is atomic.
+
+def write_all(marker: Marker, out, formats, also: dict | None = None) -> list[Path]:
+    """Write every format (and ``also``'s files) as one set that replaces ``out`` as a whole.
+
+    An abort or a failure while writing (a full disk, a second Ctrl-C) leaves ``out`` as it
+    was; an earlier run's formats that this run does not write are gone with the swap, so
+    the folder never pairs this marker.json with another marker's cut files. marker.json is
+    written last.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
-    try:
-        written = []
-        for staged in write(marker, staging, formats):
-            os.replace(staged, out / staged.name)
-            written.append(out / staged.name)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    from nesting.atomic import write_text
+
+    ordered = tuple(f for f in formats if f != "json") + (("json",) if "json" in formats else ())
+    with staged_folder(out) as staging:
+        names = [path.name for path in write(marker, staging, ordered[:-1] if "json" in formats else ordered)]
+        for name, text in (also or {}).items():
+            write_text(staging / name, text)
+            names.append(name)
+        if "json" in formats:
+            names += [path.name for path in write(marker, staging, ("json",))]
+    return [check_folder(out) / name for name in names]
 
 
 def warm_start_placements(path):
@@ -143,27 +189,48 @@ def warm_start_placements(path):
     problems = verify_file(path)
     if problems:
         raise SpecError(f"--warm-start: {path} fails verification: {problems[0]}")
-    return [(e["id"], e["copy"], e["rotation"], e["mirrored"], e["x"], e["y"]) for e in load(path).document["pieces"]]
+    placements = []
+    for k, e in enumerate(load(path).document["pieces"]):
+        values = tuple(e.get(key) for key in ("id", "copy", "rotation", "mirrored", "x", "y"))
+        if any(isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in values[4:]) \
+                or not isinstance(values[1], int) or isinstance(values[1], bool):
+            raise SpecError(f"--warm-start: {path}: pieces[{k}] has no numeric copy, x and y "
+                            "(an early marker file: nest it again without --warm-start)")
+        placements.append(values)
+    return placements
 
 
-def check_out(out) -> None:
-    """Fail before the search, not after it, when ``out`` cannot be an output folder."""
-    path = Path(out)
-    existing = next(p for p in (path, *path.parents) if p.exists())
-    if not existing.is_dir():
-        raise SpecError(f"--out: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise SpecError(f"--out: no permission to write into {existing}")
+def check_rules(spec: MarkerSpec, limits: Limits) -> None:
+    """Refuse a rotation rule that allows more orientations than the limit before they are listed
+    (``free:1e-9`` would be 3.6e11 angles)."""
+    rules_set = spec.orientation
+    named = [("rules", rules_set.default), *((f"rules.categories.{k}", r) for k, r in rules_set.categories),
+             *((f"rules.pieces.{k}", r) for k, r in rules_set.pieces)]
+    for name, rule in named:
+        rule = rule.over(rules_set.default)
+        if rule.rotations is not None:
+            angles = math.ceil(360.0 / rule_step(rule.rotations) - 1e-9) * (3 if rule.tilt else 1)
+            limits.check("orientations", angles, f"{spec.label(name + '.rotations')}: {rule.rotations} "
+                                                 f"{'with tilt ' if rule.tilt else ''}gives orientations")
 
 
-def check_size(pieces, spec: MarkerSpec) -> None:
-    """Refuse what no cutting table holds before it exhausts memory or time: a demand of
-    millions of copies, or a spacing as wide as the fabric (it inflates every piece past it)."""
+def check_size(pieces, spec: MarkerSpec, limits: Limits = Limits()) -> None:
+    """Refuse what no cutting table holds before it exhausts memory or time: more copies or
+    orientations than the limits, or a spacing as wide as the fabric (it inflates every piece past it)."""
     total = sum(piece.demand for piece in pieces)
-    if total > MAX_PIECES:
+    if total > limits.pieces:
         most = max(pieces, key=lambda piece: piece.demand)
-        raise SpecError(f"{most.source}: piece {most.id}: {most.demand} copies make a marker of {total} pieces, "
-                        f"more than {MAX_PIECES}; check the quantities and the size ratio, or split the marker")
+        limits.check("pieces", total, f"{most.source}: piece {most.id}: {shown(most.demand)} copies make a marker of "
+                                      f"{shown(total)} pieces (check the quantities and the size ratio, or split the marker)")
+    shapes = 0
+    for piece in pieces:
+        orientations = len(piece.rotations) * (2 if piece.flip or (piece.quantity and piece.mirrored_quantity) else 1)
+        limits.check("orientations", orientations,
+                     f"{piece.source}: piece {piece.id}: orientations (rotations x mirrorings, tilt samples included)")
+        shapes += orientations
+    zones = len(spec.fabric.zones)
+    limits.check("nfp_pairs", shapes * (shapes + 1) // 2 + zones * shapes,
+                 f"no-fit polygons of {shapes} piece orientations" + (f" and {zones} zones" if zones else ""))
     margins = spec.fabric.margins
     usable = spec.fabric.width - margins.bottom - margins.top
     if spec.spacing >= usable:

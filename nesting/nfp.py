@@ -105,6 +105,16 @@ def nfp_rings(a: np.ndarray, b: np.ndarray, holes_a=(), holes_b=()) -> list[np.n
     return [np.array(r, dtype=np.int64) for r in outer if abs(pyclipper.Area(r)) > _MIN_RING_AREA]
 
 
+def _translated_nfp(a, b, holes_a, holes_b) -> list[np.ndarray]:
+    """`nfp_rings` of the two shapes moved to the origin, moved back: NFP(A + s, B + t) = NFP(A, B) + s - t.
+
+    A piece or zone far from the origin (far down a long table) keeps the kernel's inputs small.
+    """
+    shift_a, shift_b = a.min(axis=0), b.min(axis=0)
+    rings = nfp_rings(a - shift_a, b - shift_b, tuple(h - shift_a for h in holes_a), tuple(h - shift_b for h in holes_b))
+    return [ring + (shift_a - shift_b) for ring in rings]
+
+
 class NFPCache:
     """All NFPs of a prepared marker, flat for the kernels.
 
@@ -116,18 +126,30 @@ class NFPCache:
     Parameters
     ----------
     shapes : list of ``(outer, holes)``: a CCW int64 ring and a tuple of CW int64 rings.
+    fixed : how many of the last shapes are fixed hazards (zones): nothing moves against
+        another zone, so their NFPs with each other are never built (left empty).
+    stop : a `Stop`, checked between pairs: when it is done the build is abandoned
+        (`Abandoned`), so a budget smaller than the NFPs need still holds.
     """
 
-    def __init__(self, shapes):
+    def __init__(self, shapes, fixed: int = 0, stop=None):
+        from nesting.search.base import Abandoned
+
         n = len(shapes)
         start = time.perf_counter()
         computed = {}
+        first_fixed = n - fixed
         for a in range(n):
             for b in range(a, n):
+                if b >= first_fixed and a >= first_fixed:
+                    computed[a, b] = []
+                    continue
+                if stop is not None and stop.done():
+                    raise Abandoned("the budget ended while the no-fit polygons were built")
                 (ra, ha), (rb, hb) = shapes[a], shapes[b]
-                computed[a, b] = nfp_rings(ra, rb, ha, hb)
+                computed[a, b] = _translated_nfp(ra, rb, ha, hb)
         self.build_seconds = time.perf_counter() - start
-        self.computed_pairs = len(computed)
+        self.computed_pairs = sum(1 for (a, b) in computed if a < first_fixed)
         xy_parts, offsets, pair_rings = [], [0], np.zeros((n, n, 2), dtype=np.int64)
         pair_bbox = np.zeros((n, n, 4), dtype=np.float64)
         for a in range(n):

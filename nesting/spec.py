@@ -16,12 +16,13 @@ from pathlib import Path
 
 from shapely.geometry import Polygon, box
 
-from nesting.errors import SpecError
+from nesting.errors import SpecError, shown
 from nesting.model import Fabric, Margins
 
 ROTATION_RULES = ("none", "180", "90", "free:STEP")
 _RULE_STEPS = {"none": 360.0, "180": 180.0, "90": 90.0}
 MAX_TILT = 45.0  # degrees; beyond this a "tilt" is another orientation
+MAX_GARMENTS = 10**6  # of one size in a ratio: far beyond any cutting table, far below an overflow
 _EDGES = ("bottom", "top", "start", "end")
 
 
@@ -169,6 +170,10 @@ def load(path) -> MarkerSpec:
         raise SpecError(f"{path}: not a text file ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise SpecError(f"{path}: not a usable TOML spec: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: not a usable TOML spec: arrays or tables nested too deeply") from None
     return from_dict(document, source=str(path), base=path.parent)
 
 
@@ -306,8 +311,9 @@ def parse_sizes(value, name: str) -> tuple[tuple[str, int], ...]:
         raise SpecError(f"{name}: must be a table of size = garments, e.g. S = 1, M = 2")
     ratio = []
     for size, count in value.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise SpecError(f"{name}.{size}: must be a whole number of garments >= 1, got {count!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_GARMENTS:
+            raise SpecError(f"{name}.{size}: must be a whole number of garments >= 1 (at most {MAX_GARMENTS:g}), "
+                            f"got {shown(count)}")
         ratio.append((str(size), count))
     return tuple(ratio)
 
@@ -387,10 +393,10 @@ def _number(value, name, reason) -> float:
         raise SpecError(f"{name}: {reason}, got {value!r}")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise SpecError(f"{name}: {reason}, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise SpecError(f"{name}: {reason}, got {shown(value)}") from None
     if not math.isfinite(number):
-        raise SpecError(f"{name}: {reason}, got {value!r}")
+        raise SpecError(f"{name}: {reason}, got {shown(value)}")
     return number
 
 

@@ -18,6 +18,7 @@ from patterns.piece import MAX_VERTICES, Piece, sliver_reason
 
 ANY_ROTATION_STEP = 90.0  # an absent orientation list means "any": sampled at this step
 COORDINATE_LIMIT = 1e8  # farther coordinates are refused (as in DXF import): they overflow the geometry
+MAX_ID_LENGTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +41,15 @@ def load_instance(path) -> Instance:
     """Parse and validate a JSON instance, raising `PatternError` with item and reason."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
     except OSError as exc:
         raise PatternError(path, f"cannot read file: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PatternError(path, f"not a JSON instance: {exc}") from None
     except RecursionError:
         raise PatternError(path, "not a JSON instance: nested too deeply") from None
+    except ValueError as exc:  # a duplicate key, or an integer of more than 4,300 digits
+        raise PatternError(path, f"not a usable JSON instance: {exc}") from None
     if not isinstance(data, dict):
         raise PatternError(path, "not a JSON instance: the top level must be an object")
     width = _positive_number(data.get("strip_height"), path, None, "strip_height")
@@ -60,13 +63,26 @@ def load_instance(path) -> Instance:
     return Instance(str(data.get("name", path.stem)), width, pieces, str(path))
 
 
+def _unique_keys(pairs) -> dict:
+    """A JSON object, refusing a repeated key (json takes the last one silently: which did the author mean?)."""
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
 def _read_item(item, index, path) -> Piece:
     if not isinstance(item, dict):
         raise PatternError(path, "item is not an object", piece=index)
-    item_id = str(item.get("id", index))
+    item_id = item.get("id", index)
+    if not isinstance(item_id, str | int) or isinstance(item_id, bool) or len(str(item_id)) > MAX_ID_LENGTH:
+        raise PatternError(path, f"id must be a string or an integer of at most {MAX_ID_LENGTH} characters", piece=index)
+    item_id = str(item_id)
     demand = item.get("demand", 1)
     if isinstance(demand, bool) or not isinstance(demand, int) or demand < 0:
-        raise PatternError(path, f"demand must be a non-negative integer, got {demand!r}", piece=item_id)
+        raise PatternError(path, f"demand must be a non-negative integer, got {_shown(demand)}", piece=item_id)
     outline = _read_shape(item.get("shape"), path, item_id)
     rotations = item.get("allowed_orientations")
     if rotations is None or rotations == []:
@@ -90,7 +106,10 @@ def _read_shape(shape, path, item_id) -> Polygon:
         if not isinstance(data, dict):
             raise PatternError(path, "shape.data must hold 'outer' and 'inner'", piece=item_id)
         shell = _ring(data.get("outer"), path, item_id, "shape.data.outer")
-        holes = [_ring(r, path, item_id, "shape.data.inner") for r in data.get("inner") or []]
+        inner = data.get("inner") or []
+        if not isinstance(inner, list):
+            raise PatternError(path, "shape.data.inner must be a list of rings", piece=item_id)
+        holes = [_ring(r, path, item_id, "shape.data.inner") for r in inner]
     else:
         raise PatternError(path, f"unknown shape type {kind!r}", piece=item_id)
     polygon = Polygon(shell, holes)
@@ -117,11 +136,19 @@ def _ring(points, path, item_id, what):
     return ring
 
 
+def _shown(value) -> str:
+    """A bad value for a message: cut short (an integer too long to print is described)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _finite_number(value, path, item_id, what) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise PatternError(path, f"{what}: {value!r} is not a finite number", piece=item_id)
+    if isinstance(value, bool) or not isinstance(value, int | float) or (isinstance(value, float) and not math.isfinite(value)):
+        raise PatternError(path, f"{what}: {_shown(value)} is not a finite number", piece=item_id)
     if abs(value) > COORDINATE_LIMIT:
-        raise PatternError(path, f"{what}: {value!r} is beyond +/-{COORDINATE_LIMIT:g}, too far for the engine's "
+        raise PatternError(path, f"{what}: {_shown(value)} is beyond +/-{COORDINATE_LIMIT:g}, too far for the engine's "
                                  f"integer grid", piece=item_id)
     return float(value)
 
@@ -129,5 +156,5 @@ def _finite_number(value, path, item_id, what) -> float:
 def _positive_number(value, path, item_id, what) -> float:
     number = _finite_number(value, path, item_id, what)
     if number <= 0:
-        raise PatternError(path, f"{what} must be positive, got {value!r}", piece=item_id)
+        raise PatternError(path, f"{what} must be positive, got {_shown(value)}", piece=item_id)
     return number

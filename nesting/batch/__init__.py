@@ -14,14 +14,19 @@ from pathlib import Path
 
 from nesting.batch.jobs import BatchError, BatchJob, load_jobs
 from nesting.batch.local import default_workers, run_pool
-from nesting.batch.result import ERROR, FAILED, OK, SKIPPED, JobResult
+from nesting.batch.result import ERROR, FAILED, NOT_RUN, OK, SKIPPED, JobResult
 from nesting.batch.summary import summary_table, write_summary
 from nesting.batch.worker import finished
+from nesting.limits import parse_limits
 
 __all__ = [
-    "BatchError", "BatchJob", "JobResult", "load_jobs", "run_batch", "summary_table",
+    "BatchError", "BatchInterrupted", "BatchJob", "JobResult", "load_jobs", "run_batch", "summary_table",
     "OK", "SKIPPED", "FAILED", "ERROR",
 ]
+
+
+class BatchInterrupted(Exception):
+    """The batch was stopped (Ctrl-C, SIGTERM); the message says which job folders it wrote."""
 
 
 def run_batch(
@@ -32,6 +37,7 @@ def run_batch(
     force: bool = False,
     on_result: Callable[[JobResult], None] | None = None,
     about: dict | None = None,
+    limits=(),
 ) -> tuple[JobResult, ...]:
     """Run every job not already finished; write ``summary.json``/``summary.csv`` in ``out_dir``.
 
@@ -44,6 +50,7 @@ def run_batch(
     force : run finished jobs again.
     on_result : called with each job's result as it arrives (skipped jobs first).
     about : extra fields for ``summary.json`` (e.g. the jobs file).
+    limits : ``NAME=N`` items raising `nesting.limits.Limits` (``workers``: local processes).
 
     Returns
     -------
@@ -52,9 +59,13 @@ def run_batch(
     Raises
     ------
     BatchError : bad ``workers``/``scheduler``, or Dask asked for but not installed.
+    BatchInterrupted : Ctrl-C or SIGTERM (KeyboardInterrupt); ``summary.json`` lists what was
+        done, and the jobs in flight keep their folders as they were.
     """
     if workers is not None and workers < 1:
         raise BatchError(f"--workers must be >= 1, got {workers}")
+    if workers is not None:
+        parse_limits(limits).check("workers", workers, "--workers")
     if workers is not None and scheduler not in (None, "local"):
         raise BatchError("--workers applies to the local pool and --scheduler local; a Dask cluster has its own workers")
     results = {}
@@ -72,18 +83,27 @@ def run_batch(
         else:
             report(done)
     count = min(workers or default_workers(), max(len(pending), 1))
-    if pending and scheduler is None:
-        for result in run_pool(pending, count):
-            report(result)
-    elif pending:
-        cluster = _import_cluster()
-        with cluster.connect(scheduler, count) as client:
-            for result in cluster.run_dask(pending, client):
-                report(result)
-    ordered = tuple(results[job.name] for job in jobs)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
     local = scheduler in (None, "local")
-    write_summary(ordered, out_dir, {**(about or {}), "scheduler": scheduler or "pool", "workers": count if local else None})
+    about = {**(about or {}), "scheduler": scheduler or "pool", "workers": count if local else None}
+    cluster = _import_cluster() if pending and scheduler is not None else None
+    try:
+        if pending and scheduler is None:
+            for result in run_pool(pending, count):
+                report(result)
+        elif pending:
+            with cluster.connect(scheduler, count) as client:
+                for result in cluster.run_dask(pending, client):
+                    report(result)
+    except KeyboardInterrupt:
+        ran = [job.name for job in jobs if job.name in results and results[job.name].status == OK]
+        ordered = tuple(results.get(job.name, JobResult(job.name, NOT_RUN, reason="the batch was stopped first"))
+                        for job in jobs)
+        summary = write_summary(ordered, out_dir, about)
+        written = f"wrote the job folders {', '.join(ran)}" if ran else "wrote no job folder"
+        raise BatchInterrupted(f"{written} and {summary[0]}; {len(jobs) - len(results)} jobs not run "
+                               "(their folders are as they were; run the command again to resume)") from None
+    ordered = tuple(results[job.name] for job in jobs)
+    write_summary(ordered, out_dir, about)
     return ordered
 
 

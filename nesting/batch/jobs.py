@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
 
-from nesting.errors import NestingError
+from nesting.errors import NestingError, shown
 from nesting.export import DEFAULT_FORMATS, parse_formats
 from nesting.job import MarkerJob
 
@@ -75,6 +75,10 @@ def load_jobs(path, out_dir) -> tuple[BatchJob, ...]:
         raise BatchError(f"{path}: cannot read the jobs file: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise BatchError(f"{path}: not a valid TOML jobs file: {exc}") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise BatchError(f"{path}: not a usable TOML jobs file: {exc}") from None
+    except RecursionError:
+        raise BatchError(f"{path}: not a usable TOML jobs file: arrays or tables nested too deeply") from None
     unknown = sorted(set(document) - {"job", "defaults"})
     if unknown:
         raise BatchError(
@@ -112,9 +116,10 @@ def _check_options(path, where: str, table: dict) -> dict:
             raise BatchError(f"{path}: {where}: unknown option {key!r} (options: name, {', '.join(known)})")
         try:
             options[key] = _parse_formats(value) if key == "formats" else _conform(value, hints[key])
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             detail = f": {exc}" if str(exc) else ""
-            raise BatchError(f"{path}: {where}: option {key!r} expects {_type_name(hints[key])}, got {value!r}{detail}") from None
+            raise BatchError(f"{path}: {where}: option {key!r} expects {_type_name(hints[key])}, "
+                             f"got {shown(value)}{detail}") from None
     return options
 
 

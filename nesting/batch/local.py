@@ -20,11 +20,12 @@ from concurrent.futures.process import BrokenProcessPool
 from nesting.batch.jobs import BatchJob
 from nesting.batch.result import ERROR, FAILED, WORKER_DIED, JobResult
 from nesting.batch.worker import init_worker, run_job
+from nesting.limits import cores
 
 
 def default_workers() -> int:
     """The cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores()
 
 
 def run_pool(jobs: Iterable[BatchJob], workers: int, task: Callable = run_job) -> Iterator[JobResult]:
@@ -43,7 +44,7 @@ def _run_until_broken(queue: deque, suspects: deque, workers: int, task: Callabl
 
     Suspects run first, one at a time; then the queue, ``workers`` at a time.
     """
-    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=init_worker)
+    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=init_worker, initargs=(os.getpid(),))
     running, alone = {}, None
     try:
         while queue or suspects or running:
@@ -68,6 +69,11 @@ def _run_until_broken(queue: deque, suspects: deque, workers: int, task: Callabl
             if broken:
                 return [*broken, *running.values()]
         return []
+    except BaseException:  # Ctrl-C, SIGTERM: end the jobs in flight now, their folders stay as they were
+        for process in list((pool._processes or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 OK, SKIPPED, FAILED, ERROR = "ok", "skipped", "failed", "error"  # failed: user side; error: a bug
+NOT_RUN = "not run"  # the batch was stopped before the job finished
 WORKER_DIED = "the worker process died while running this job (killed, out of memory or crashed)"
 
 

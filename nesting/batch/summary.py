@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from nesting.atomic import write_text
-from nesting.batch.result import ERROR, FAILED, OK, SKIPPED, JobResult
+from nesting.batch.result import ERROR, FAILED, NOT_RUN, OK, SKIPPED, JobResult
 
 SCHEMA = "batch-summary/1"
 FIELDS = ("job", "status", "pieces", "length", "units", "utilization", "meets_target", "nest_s", "wall_s", "reason")
@@ -26,12 +26,13 @@ def row(result: JobResult) -> dict:
 
 def counts(results) -> dict:
     tally = Counter(r.status for r in results)
-    return {status: tally[status] for status in (OK, SKIPPED, FAILED, ERROR)}
+    return {status: tally[status] for status in (OK, SKIPPED, FAILED, ERROR, NOT_RUN) if status != NOT_RUN or tally[status]}
 
 
 def write_summary(results, out_dir, about: dict) -> tuple[Path, Path]:
     """Write ``summary.json`` (``about`` + counts + rows) and ``summary.csv`` atomically."""
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     rows = [row(r) for r in results]
     document = {"schema": SCHEMA, **about, "counts": counts(results), "jobs": rows}
     write_text(out_dir / "summary.json", json.dumps(document, indent=1) + "\n")

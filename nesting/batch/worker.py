@@ -1,34 +1,59 @@
 """What runs in a batch worker: one job into its folder, and the check that a folder holds it.
 
-A job's folder is written in an order a resumed batch can trust: the stale ``marker.json`` is
-removed first, then the drawings and cut files, then ``job.json`` (the options and input digests), and
-``marker.json`` last. A folder whose ``marker.json`` verifies and whose ``job.json`` matches the
-job's fingerprint is finished.
+A job's folder is replaced as a whole (`nesting.atomic.staged_folder`): its drawings, cut files,
+``job.json`` (the options and input digests) and ``marker.json`` appear together or not at all,
+so a job killed midway leaves its folder as it was. A folder whose ``marker.json`` verifies and
+whose ``job.json`` matches the job's fingerprint is finished. A worker dies with the batch
+that started it, even one killed with SIGKILL, so no orphan keeps writing job folders.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import signal
+import sys
 import time
 import traceback
-from dataclasses import replace
 
-from nesting.atomic import write_text
 from nesting.batch.jobs import MARKER_FILE, OPTIONS_FILE, BatchJob
 from nesting.batch.result import ERROR, FAILED, JobResult
 from nesting.errors import NestingError, VerificationError
-from nesting.export import write
-from nesting.job import run
+from nesting.job import check_options, run
 from patterns.errors import PatternError
 
 USER_ERRORS = (PatternError, NestingError, OSError)  # the job's own fault: reported, batch goes on
 
 
-def init_worker() -> None:
-    """Compile (or load) the numba kernels once per worker process, before its first job."""
+_PR_SET_PDEATHSIG = 1
+
+
+def init_worker(parent: int | None = None) -> None:
+    """Compile (or load) the numba kernels once per worker process, before its first job.
+
+    With ``parent`` (the batch's process id), the worker is killed when its parent process
+    ends (Linux ``PR_SET_PDEATHSIG``), and ignores Ctrl-C: the batch ends its workers itself.
+    """
     from nesting.kernels import warmup
 
+    if parent is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if sys.platform.startswith("linux"):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if not _alive(parent):  # the batch died before the prctl took hold
+            os._exit(1)
     warmup()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def run_job(batch_job: BatchJob) -> JobResult:
@@ -46,13 +71,9 @@ def run_job(batch_job: BatchJob) -> JobResult:
 
 
 def _nest_into_folder(batch_job: BatchJob):
-    out = batch_job.out
-    (out / MARKER_FILE).unlink(missing_ok=True)
+    check_options(batch_job.job)  # a bad option fails the job before its fingerprint is taken
     fingerprint = batch_job.fingerprint()  # before nesting: an input edited meanwhile runs again next time
-    others = tuple(f for f in batch_job.job.formats if f != "json")
-    marker, _ = run(replace(batch_job.job, formats=others))
-    write_text(out / OPTIONS_FILE, json.dumps(fingerprint, indent=1, sort_keys=True) + "\n")
-    write(marker, out, ("json",))
+    marker, _ = run(batch_job.job, also={OPTIONS_FILE: json.dumps(fingerprint, indent=1, sort_keys=True) + "\n"})
     return marker
 
 

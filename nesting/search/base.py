@@ -11,12 +11,22 @@ import time
 from dataclasses import dataclass, field
 
 
+class Abandoned(BaseException):
+    """The work in progress was given up (a stop request or the deadline before anything to keep).
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it.
+    """
+
+
 @dataclass
 class Stop:
     """When to stop searching: a wall-clock deadline, an iteration budget, or a request.
 
     ``request()`` (called from a signal handler) asks every loop to wind down at its next check;
-    the best verified marker so far is still returned.
+    the best verified marker so far is still returned. While ``urgent`` (nothing worth keeping
+    exists yet: the input is being read, or the first marker is being built), a request raises
+    `Abandoned` at once instead, so no phase can keep a signal waiting. ``satisfied`` (the
+    target utilization is reached) ends the search like the budget, without counting as a stop.
     """
 
     time_limit: float | None = None
@@ -24,9 +34,13 @@ class Stop:
     started: float = field(default_factory=time.perf_counter)
     requested: bool = False
     used_iterations: int = 0
+    urgent: bool = False
+    satisfied: bool = False
 
     def request(self) -> None:
         self.requested = True
+        if self.urgent:
+            raise Abandoned("stop requested")
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -51,7 +65,7 @@ class Stop:
         return child
 
     def done(self) -> bool:
-        if self.requested:
+        if self.requested or self.satisfied:
             return True
         if self.iterations is not None and self.used_iterations >= self.iterations:
             return True
