@@ -53,7 +53,7 @@ def _interruptible_stop(time_limit, iterations):
     """
     from nesting.search.base import Stop
 
-    stop = Stop(time_limit=time_limit, iterations=iterations, urgent=True)
+    stop = Stop(time_limit=time_limit, iterations=iterations, urgent="while reading the input")
 
     def handler(signum, frame):
         if stop.requested:
@@ -294,8 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return _report_closed_stdout(args.run, args)
-    except Abandoned:
-        print("aborted: stopped before there was a marker (while reading the input): nothing written", file=sys.stderr)
+    except Abandoned as stopped:
+        print(f"aborted: stopped {stopped}: nothing written", file=sys.stderr)
         return 130
     except VerificationError as exc:  # an invalid marker is a bug in the engine: traceback, exit 1
         traceback.print_exc()

@@ -103,8 +103,8 @@ def nest(
     start = None if warm_start is None else layout_from_placements(prep, warm_start)
     first = _FirstMarker(listener or Listener(), stop, config.target_utilization)
     cache = None
-    with _until_first_marker(stop, first):
-        try:
+    try:
+        with _until_first_marker(stop, first):
             cache = NFPCache([(s.ring, s.holes) for s in prep.shapes] + [(z, ()) for z in prep.zones],
                              fixed=len(prep.zones), stop=stop)
             problem = Problem(prep, cache, config)
@@ -119,11 +119,12 @@ def nest(
                 layout = run_portfolio(strategy, problem, stop, first, rng)
             else:
                 layout = strategy(problem, stop, first, rng)
-        except Abandoned:  # stopped, or out of time, before the first marker: the fallback stands
-            problem = Problem(prep, cache, config)
-            layout = start if start is not None else shelf_layout(prep)
-            first.message("the budget ended before the first bottom-left marker: writing the fallback "
-                          "(columns of bounding boxes), a longer marker; give more --time for a dense one")
+    except Abandoned:  # stopped, or out of time, before the first marker: the fallback stands
+        problem = Problem(prep, cache, config)
+        layout = start if start is not None else shelf_layout(prep)
+        why = "stopped" if stop.requested else "the budget ended"
+        first.message(f"{why} before the first bottom-left marker: writing the fallback marker "
+                      "(columns of bounding boxes), a longer one; give more --time for a dense marker")
     marker = to_marker(problem, layout, input_name, units, stop.elapsed())
     if start is not None:
         earlier = to_marker(problem, start, input_name, units, stop.elapsed())
@@ -146,7 +147,7 @@ class _FirstMarker(Listener):
 
     def improved(self, elapsed, length, utilization, phase):
         self.found = True
-        self.stop.urgent = False
+        self.stop.urgent = ""
         if utilization >= self.target:
             self.stop.satisfied = True
         self.listener.improved(elapsed, length, utilization, phase)
@@ -162,13 +163,13 @@ def _until_first_marker(stop: Stop, first: _FirstMarker):
     The deadline is an interval timer (SIGALRM) in the main thread; elsewhere (a Dask worker
     thread) only the NFP build checks it, so the bottom-left fill may run past the budget there.
     """
-    stop.urgent = True
+    stop.urgent = "before the first marker"
     timed = stop.time_limit is not None and threading.current_thread() is threading.main_thread()
     previous = None
     if timed:
         def expire(signum, frame):
             if stop.urgent and not first.found:
-                raise Abandoned("out of time")
+                raise Abandoned("out of time before the first marker")
             signal.setitimer(signal.ITIMER_REAL, 0)
 
         previous = signal.signal(signal.SIGALRM, expire)
@@ -177,7 +178,7 @@ def _until_first_marker(stop: Stop, first: _FirstMarker):
     try:
         yield
     finally:
-        stop.urgent = False
+        stop.urgent = ""
         if timed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)

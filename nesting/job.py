@@ -149,7 +149,13 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
         marker.stats["left_out"] = "; ".join(left_out)
     if units == "mm":  # what `nest export` checks before it carries the patterns' marks into cut files
         marker.stats["source_sha256"] = json.dumps(source_digests(pieces), sort_keys=True)
-    return marker, write_all(marker, job.out, job.formats, also)
+    if stop is not None:  # a stop while writing leaves the folder as it was, at once
+        stop.urgent = "while writing the outputs (the folder is as it was)"
+    try:
+        return marker, write_all(marker, job.out, job.formats, also)
+    finally:
+        if stop is not None:
+            stop.urgent = ""
 
 
 def source_digests(pieces) -> dict[str, str]:

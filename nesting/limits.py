@@ -23,7 +23,8 @@ def cores() -> int:
 class Limits:
     """The defaults; every one is a count, and exceeding it is a `SpecError` naming it.
 
-    ``pieces``: copies in one marker (a long cutting table holds a few thousand).
+    ``pieces``: copies in one marker (a style is 300 to 800; writing the cut files and drawings
+    of a marker takes about 5 ms a piece, outside the search budget).
     ``orientations``: collision shapes per piece (rotations x mirrorings, tilt samples
     included): ``free:1`` is 360.
     ``nfp_pairs``: distinct no-fit polygons (shape pairs, and shapes against zones); they are
@@ -31,7 +32,7 @@ class Limits:
     ``workers``: processes; by default the cores this process may use.
     """
 
-    pieces: int = 10_000
+    pieces: int = 2_000
     orientations: int = 360
     nfp_pairs: int = 100_000
     workers: int = 0  # 0: the cores

@@ -23,9 +23,9 @@ class Stop:
     """When to stop searching: a wall-clock deadline, an iteration budget, or a request.
 
     ``request()`` (called from a signal handler) asks every loop to wind down at its next check;
-    the best verified marker so far is still returned. While ``urgent`` (nothing worth keeping
-    exists yet: the input is being read, or the first marker is being built), a request raises
-    `Abandoned` at once instead, so no phase can keep a signal waiting. ``satisfied`` (the
+    the best verified marker so far is still returned. While ``urgent`` names a phase in which
+    there is nothing to keep yet (reading the input, building the first marker, writing the
+    files), a request raises `Abandoned` at once instead, so no phase keeps a signal waiting. ``satisfied`` (the
     target utilization is reached) ends the search like the budget, without counting as a stop.
     """
 
@@ -34,13 +34,13 @@ class Stop:
     started: float = field(default_factory=time.perf_counter)
     requested: bool = False
     used_iterations: int = 0
-    urgent: bool = False
+    urgent: str = ""  # e.g. "while reading the input": a request abandons that work
     satisfied: bool = False
 
     def request(self) -> None:
         self.requested = True
         if self.urgent:
-            raise Abandoned("stop requested")
+            raise Abandoned(self.urgent)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
