@@ -164,13 +164,30 @@ def check_nests_or_refuses(path: Path, out: Path, *options: str):
 
 
 def check_marker_file(path: Path):
-    """verify_file lists problems (strings) or raises `MarkerFileError` naming the file."""
+    """verify_file raises `MarkerFileError` naming the file, or lists problems; a file it accepts
+    must pass an independent check: valid polygons on the fabric, no two overlapping, the stated
+    utilization (a slow, obvious implementation with shapely, sharing nothing with the verifier)."""
     try:
         problems = verify_file(path)
     except MarkerFileError as error:
         assert str(error).startswith(str(path)) and "\n" not in str(error), str(error)
         return
-    assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
+    assert all(isinstance(p, str) and p and "\n" not in p for p in problems), problems
+    if problems:
+        return
+    document = json.loads(path.read_text(encoding="utf-8"))
+    width, length = float(document["width"]), float(document["length"])
+    polygons = [shapely.Polygon(entry["polygon"], entry.get("holes") or []) for entry in document["pieces"]]
+    slack = 1e-6 * width
+    for polygon in polygons:
+        assert polygon.is_valid and polygon.area > 0
+        x0, y0, x1, y1 = polygon.bounds
+        assert x0 >= -slack and y0 >= -slack and y1 <= width + slack and x1 <= length + slack, polygon.bounds
+    for i, a in enumerate(polygons):
+        for b in polygons[i + 1:]:
+            assert a.intersection(b).area <= 1e-6 * min(a.area, b.area) + 1e-9
+    area = sum(p.area for p in polygons)
+    assert math.isclose(area / (width * length), float(document["utilization"]), rel_tol=1e-6)
 
 
 # --- targets ---------------------------------------------------------------------------------

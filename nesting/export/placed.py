@@ -8,6 +8,8 @@ same transform as the outline (see `nesting.model`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -180,12 +182,17 @@ def _source_pieces(document, folder: Path) -> dict[tuple[str, str], Piece]:
     if document.get("units") == "instance":
         return {}  # instances carry no marks
     found = {}
+    nested = _nested_digests(document)
     for source in {e.get("source") for e in document["pieces"] if e.get("source")}:
         candidates = [Path(source), folder / Path(source).name]
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
             log.warning("%s: source pattern not found; exporting without its marks", source)
             continue
+        if source in nested and hashlib.sha256(path.read_bytes()).hexdigest() != nested[source]:
+            raise MarkerFileError(f"{path}: the source pattern changed since the marker was nested (its SHA-256 "
+                                  "differs), so its internal lines, drill holes and notches may not match the "
+                                  "placed pieces: nest it again, or export with the pattern as it was")
         try:
             pieces, _report = read_pieces(path)
         except PatternError as exc:
@@ -193,6 +200,18 @@ def _source_pieces(document, folder: Path) -> dict[tuple[str, str], Piece]:
             continue
         found.update({(source, piece.id): piece for piece in pieces})
     return found
+
+
+def _nested_digests(document) -> dict[str, str]:
+    """The SHA-256 of each source pattern as it was nested (``stats.source_sha256``; older files lack it)."""
+    recorded = (document.get("stats") or {}).get("source_sha256") if isinstance(document.get("stats"), dict) else None
+    try:
+        digests = json.loads(recorded) if isinstance(recorded, str) else {}
+    except ValueError:
+        raise MarkerFileError("stats.source_sha256: not a JSON object of file digests") from None
+    if not isinstance(digests, dict) or not all(isinstance(v, str) for v in digests.values()):
+        raise MarkerFileError("stats.source_sha256: not a JSON object of file digests")
+    return digests
 
 
 def _carried_annotations(entry, polygon, sources, rotation, mirrored) -> Annotations:
