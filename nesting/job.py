@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -128,6 +129,7 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
 
     ``also`` maps file names to text written into the same set (a batch's ``job.json``).
     """
+    started = time.perf_counter()
     limits = check_options(job)
     spec = marker_spec(job)
     check_rules(spec, limits)
@@ -136,6 +138,7 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
     if job.simplify >= 0.1 * spec.width:
         raise SpecError(f"--simplify {job.simplify:g} is not below a tenth of the fabric width {spec.width:g}")
     check_size(pieces, spec, limits)
+    read_s = time.perf_counter() - started
     config = NestConfig(
         seed=job.seed, time_limit=job.time, iterations=job.iterations, strategy=job.strategy,
         target_utilization=job.target, workers=job.workers, spacing=spec.spacing, simplify_tolerance=job.simplify,
@@ -145,6 +148,7 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
                   warm_start=warm_start_placements(job.warm_start))
     rules.check_length(marker, spec)  # the engine does not bound the length: the table does
     marker = verify(replace(marker, fabric=spec.fabric, spec=spec), config.tolerances)
+    marker.stats["read_s"] = read_s
     if left_out:
         marker.stats["left_out"] = "; ".join(left_out)
     if units == "mm":  # what `nest export` checks before it carries the patterns' marks into cut files

@@ -47,7 +47,9 @@ class Case:
 
     ``first`` must appear in the first line of stderr (exit 2) or stdout (exit 0), or with
     ``anywhere`` in some line of either (a batch reports a job's failure in its table); ``wall``
-    bounds the wall time in seconds; ``setup`` names a `SETUPS` function run before it.
+    bounds the wall time in seconds, start-up included; ``budget`` bounds what ``nest marker``
+    reports as the time from the end of reading to the files written (its ``--time`` + 5 s);
+    ``setup`` names a `SETUPS` function run before it.
     """
 
     name: str
@@ -61,6 +63,7 @@ class Case:
     stdout: str = "pipe"  # or "closed": the read end is closed before the run (``| true``)
     check: str = ""  # a `CHECKS` post-condition on {OUT}
     anywhere: bool = False
+    budget: float | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -100,7 +103,7 @@ def _json_files() -> dict[str, str]:
         "id_object.json": json.dumps(_instance([{**_item(0), "id": {"a": 1}}])),
         "far_piece.json": json.dumps(_instance([_item(0, [[x + 1e7, y] for x, y in SQUARE]), _item(1)])),
         "orientations_3600.json": json.dumps(_instance([_item(0, orientations=[k / 10 for k in range(3600)])])),
-        "orientations_100000.json": json.dumps(_instance([_item(0, orientations=list(range(100_000)))])),
+        "orientations_100000.json": json.dumps(_instance([_item(0, orientations=[k * 0.0036 for k in range(100_000)])])),
         "items_1000.json": json.dumps(_instance([_item(k, _poly(k)) for k in range(1000)], width=2000)),
         "items_300.json": json.dumps(_instance([_item(k, _poly(k)) for k in range(300)])),
         "pieces_10000.json": json.dumps(_instance([_item(0, [[0, 0], [10, 0], [10, 7], [0, 7]], demand=10_000)],
@@ -145,6 +148,9 @@ def _dxf(path: Path, build, units=True) -> None:
 
 
 def _dxf_files(folder: Path) -> None:
+    import logging
+
+    logging.getLogger("ezdxf").setLevel(logging.ERROR)
     def minsert(doc, msp):
         block = doc.blocks.new("SQ")
         block.add_polyline2d([(0, 0), (100, 0), (100, 60), (0, 60)], close=True)
@@ -240,10 +246,10 @@ def write_files(folder: Path, small_only: bool = False) -> None:
 # --- cases ----------------------------------------------------------------------------------
 
 BUDGET = 5.0  # --time of the budget cases
-SLACK = 5.0  # what a run may take past its budget (verification and writing)
-START_UP = 5.0  # the interpreter, imports and reading these small inputs, on a loaded 2-core machine
+SLACK = 5.0  # what a run may take past its budget, as the run measures it after reading
+START_UP = 20.0  # the interpreter, imports and reading, on a 2-core machine shared by other work
 BUDGET_WALL = BUDGET + SLACK + START_UP
-QUICK = 8.0  # a refusal before any work: start-up and reading only
+QUICK = 15.0  # a refusal before any work: start-up and reading only
 
 
 def _m(*argv) -> tuple[str, ...]:
@@ -278,7 +284,7 @@ CASES: tuple[Case, ...] = (
     Case("export-negative-margins", "verifier", ("export", "{OUT}/marker.json", "--out", "{OUT}/x"), 2, "margin",
          setup="marker_negative_margins", xfail=XFAIL_VERIFIER),
     Case("verify-piece-off-fabric", "verifier", ("verify", "{OUT}/marker.json"), 2, "outside",
-         setup="marker_piece_off_fabric", xfail=XFAIL_VERIFIER),
+         setup="marker_piece_off_fabric"),
     Case("verify-duplicate-keys", "verifier", ("verify", "{OUT}/marker.json"), 2, "twice",
          setup="marker_duplicate_keys", xfail=XFAIL_VERIFIER),
     Case("verify-big-int", "verifier", ("verify", "{OUT}/marker.json"), 2, "marker.json",
@@ -289,7 +295,7 @@ CASES: tuple[Case, ...] = (
     Case("json-inner-not-list", "input", _m("{D}/inner_not_list.json", "--iterations", "1"), 2, "inner"),
     Case("json-big-int-coordinate", "input", _m("{D}/big_int_coordinate.json", "--iterations", "1"), 2, "4300"),
     Case("json-big-int-demand", "input", _m("{D}/big_int_demand.json", "--iterations", "1"), 2, "4300"),
-    Case("json-int-400-digits", "input", _m("{D}/int_400_digits.json", "--iterations", "1"), 2, "not a finite"),
+    Case("json-int-400-digits", "input", _m("{D}/int_400_digits.json", "--iterations", "1"), 2, "beyond +/-1e+08"),
     Case("json-int-400-digits-width", "input", _m("{D}/int_400_digits_width.json", "--iterations", "1"), 2,
          "strip_height"),
     Case("json-duplicate-keys", "input", _m("{D}/duplicate_keys.json", "--iterations", "1"), 2, "appears twice"),
@@ -343,11 +349,11 @@ CASES: tuple[Case, ...] = (
     # budgets and resource limits
     Case("nfp-300-items-refused", "budget", _m("{D}/items_300.json", *T), 2, "nfp_pairs", wall=QUICK),
     Case("nfp-300-items-in-budget", "budget", _m("{D}/items_300.json", *T, "--limit", "nfp_pairs=200000"), 0,
-         "pieces placed: 300", wall=BUDGET_WALL),
+         "pieces placed: 300", wall=BUDGET_WALL, budget=BUDGET + SLACK),
     Case("items-1000-refused", "budget", _m("{D}/items_1000.json", *T), 2, "nfp_pairs", wall=QUICK),
     Case("pieces-10000-refused", "budget", _m("{D}/pieces_10000.json", *T), 2, "the limit pieces", wall=QUICK),
     Case("pieces-2000-in-budget", "budget", _m("{D}/pieces_2000.json", *T, "--formats", "json,plt"), 0,
-         "pieces placed: 2000", wall=BUDGET_WALL),
+         "pieces placed: 2000", wall=BUDGET_WALL, budget=BUDGET + SLACK),
     Case("orientations-3600-refused", "budget", _m("{D}/orientations_3600.json", *T), 2, "the limit orientations",
          wall=QUICK),
     Case("orientations-100000-refused", "budget", _m("{D}/orientations_100000.json", *T), 2,
@@ -361,9 +367,10 @@ CASES: tuple[Case, ...] = (
     Case("free-1-tilt-refused", "budget", _m(*TEE, *T, "--rotations", "free:1", "--tilt", "0.5"), 2,
          "the limit orientations", wall=QUICK),
     Case("zones-2000-in-budget", "budget", _m("--spec", "{D}/spec_zones_2000.toml", *T, "--formats", "json"), 0,
-         "pieces placed", wall=BUDGET_WALL),
+         "pieces placed", wall=BUDGET_WALL, budget=BUDGET + SLACK),
     Case("ga-honours-target", "budget", _m("{D}/easy_target.json", "--strategy", "ga", "--time", "60",
-                                           "--target", "0.5", "--formats", "json"), 0, "pieces placed", wall=QUICK + 4),
+                                           "--target", "0.45", "--formats", "json"), 0, "meets the 45 % target", wall=QUICK + 10,
+         anywhere=True),
     Case("workers-200-refused", "budget", _m("{D}/small.json", "--workers", "200"), 2, "the limit workers",
          wall=QUICK),
     Case("batch-workers-200-refused", "budget", ("batch", "{D}/jobs_ok.toml", "--out", "{OUT}", "--workers", "200"),
@@ -550,7 +557,30 @@ CHECKS = {f.__name__: f for f in (only_marker_json, json_and_svg_only, subfolder
                                    svg_well_formed)}
 
 
+def table(report: Path) -> str:
+    """The robustness table of a run (``REDTEAM_REPORT=FILE pytest tests/test_redteam.py``), by class."""
+    from collections import defaultdict
+
+    rows = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
+    by_class = defaultdict(list)
+    for row in rows:
+        by_class[row["class"]].append(row)
+    lines = ["| class | cases | as expected | expected failures (other parts) | exit 0 / 2 / 1 / other | "
+             "worst wall s | peak MiB |", "|---|---|---|---|---|---|---|"]
+    for klass, group in sorted(by_class.items()):
+        exits = [sum(r["exit"] == code for r in group) for code in (0, 2, 1)]
+        other = len(group) - sum(exits)
+        good = sum(r["exit"] == r["expected"] and not r["xfail"] for r in group)
+        lines.append(f"| {klass} | {len(group)} | {good} | {sum(r['xfail'] for r in group)} | "
+                     f"{exits[0]} / {exits[1]} / {exits[2]} / {other} | {max(r['wall'] for r in group):.1f} | "
+                     f"{max(r['peak_mib'] for r in group):.0f} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--table":
+        print(table(Path(sys.argv[2])))
+        sys.exit(0)
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_FOLDER
     write_files(target, small_only=target == DEFAULT_FOLDER)
     print(f"wrote the red-team corpus into {target} ({len(CASES)} cases)")
