@@ -105,6 +105,8 @@ def nest(
     cache = None
     try:
         with _until_first_marker(stop, first):
+            first.message(f"building the no-fit polygons of {len(prep.shapes)} shapes"
+                          + (f" and {len(prep.zones)} zones" if prep.zones else ""))
             cache = NFPCache([(s.ring, s.holes) for s in prep.shapes] + [(z, ()) for z in prep.zones],
                              fixed=len(prep.zones), stop=stop)
             problem = Problem(prep, cache, config)

@@ -177,15 +177,17 @@ def write_all(marker: Marker, out, formats, also: dict | None = None) -> list[Pa
     written last.
     """
     from nesting.atomic import write_text
+    from nesting.export import view_of
 
-    ordered = tuple(f for f in formats if f != "json") + (("json",) if "json" in formats else ())
+    view = view_of(marker)  # once: every writer draws from it
+    others = tuple(f for f in formats if f != "json")
     with staged_folder(out) as staging:
-        names = [path.name for path in write(marker, staging, ordered[:-1] if "json" in formats else ordered)]
+        names = [path.name for path in write(view, staging, others)]
         for name, text in (also or {}).items():
             write_text(staging / name, text)
             names.append(name)
         if "json" in formats:
-            names += [path.name for path in write(marker, staging, ("json",))]
+            names += [path.name for path in write(view, staging, ("json",))]
     return [check_folder(out) / name for name in names]
 
 

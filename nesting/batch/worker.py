@@ -9,11 +9,11 @@ that started it, even one killed with SIGKILL, so no orphan keeps writing job fo
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
+import select
 import signal
-import sys
+import threading
 import time
 import traceback
 
@@ -26,24 +26,32 @@ from patterns.errors import PatternError
 USER_ERRORS = (PatternError, NestingError, OSError)  # the job's own fault: reported, batch goes on
 
 
-_PR_SET_PDEATHSIG = 1
-
-
-def init_worker(parent: int | None = None) -> None:
+def init_worker(batch: int | None = None) -> None:
     """Compile (or load) the numba kernels once per worker process, before its first job.
 
-    With ``parent`` (the batch's process id), the worker is killed when its parent process
-    ends (Linux ``PR_SET_PDEATHSIG``), and ignores Ctrl-C: the batch ends its workers itself.
+    With ``batch`` (the batch's process id) the worker ignores Ctrl-C (the batch ends its
+    workers itself) and ends when the batch process does, however it ends: a watchdog thread
+    waits on the batch's pidfd (Linux; elsewhere it polls). Not the parent's death signal: the
+    parent of a worker is the fork server, which outlives the batch as long as workers hold
+    its pipe.
     """
     from nesting.kernels import warmup
 
-    if parent is not None:
+    if batch is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if sys.platform.startswith("linux"):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if not _alive(parent):  # the batch died before the prctl took hold
-            os._exit(1)
+        threading.Thread(target=_die_with, args=(batch,), name="batch-watchdog", daemon=True).start()
     warmup()
+
+
+def _die_with(pid: int) -> None:
+    try:
+        handle = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # no pidfd here (or the batch is gone already): poll
+        while _alive(pid):
+            time.sleep(0.5)
+    else:
+        select.select([handle], [], [])
+    os._exit(1)
 
 
 def _alive(pid: int) -> bool:
