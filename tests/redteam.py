@@ -151,6 +151,7 @@ def _dxf_files(folder: Path) -> None:
     import logging
 
     logging.getLogger("ezdxf").setLevel(logging.ERROR)
+    ezdxf.options.write_fixed_meta_data_for_testing = True  # the same bytes on every run
     def minsert(doc, msp):
         block = doc.blocks.new("SQ")
         block.add_polyline2d([(0, 0), (100, 0), (100, 60), (0, 60)], close=True)
