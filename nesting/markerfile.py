@@ -234,7 +234,7 @@ def _placed(entry, where: str) -> Placed:
     for name, kind in (_PIECE_FIELDS | _OPTIONAL_FIELDS).items():
         if name in entry and not _field_ok(name, entry[name]):
             raise MarkerFileError(f"{where}: {name} must be {kind}, got {entry[name]!r}"[:300])
-    holes = entry.get("holes") or []
+    holes = entry.get("holes", [])
     if not isinstance(holes, list):
         raise MarkerFileError(f"{where}: holes must be a list of rings")
     polygon = Polygon(_ring(entry.get("polygon"), f"{where}: polygon"), [_ring(h, f"{where}: a hole") for h in holes])

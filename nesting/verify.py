@@ -70,13 +70,14 @@ def verify(marker: Marker, tolerances: Tolerances = Tolerances()) -> Marker:
 
 
 def check(rules: MarkerRules, placed, length: float, tolerances: Tolerances = Tolerances(), limit: int = 20) -> list[str]:
-    """Every problem of ``placed`` (a sequence of `Placed`) under ``rules`` in a marker ``length`` long."""
+    """Every problem of ``placed`` (a sequence of `Placed`) under ``rules`` in a marker ``length`` long.
+
+    The polygons are taken to be valid: a live marker's come from imported outlines, a file's
+    are checked by `nesting.verify_file` first.
+    """
     problems = rules_violations(rules, length)
     if problems:
         return problems[:limit]  # nothing is measured against unsound rules
-    problems = [f"{p.label}: invalid polygon" for p in placed if not p.polygon.is_valid or p.polygon.area <= 0]
-    if problems:
-        return problems[:limit]
     if rules.pieces is not None:
         problems += piece_violations(rules, placed, tolerances)
     used = max((p.polygon.bounds[2] for p in placed), default=0.0)
@@ -101,8 +102,6 @@ def rules_violations(rules: MarkerRules, length: float) -> list[str]:
         where = f"rules.pieces.{stated.id}"
         if not finite_number(stated.tilt) or not 0 <= stated.tilt < MAX_TILT:
             problems.append(f"{where}.tilt: must be in [0, {MAX_TILT:g}) degrees, got {stated.tilt!r}")
-        if not stated.outline.is_valid or stated.outline.area <= 0:
-            problems.append(f"{where}.outline: is not a valid polygon with an area")
         if not isinstance(stated.rotations, str) and not all(finite_number(a) for a in stated.rotations):
             problems.append(f"{where}.rotations: every angle must be a finite number")
     return problems

@@ -28,6 +28,10 @@ def verify_file(path, instance=None, tolerances: Tolerances = Tolerances()) -> l
     """Every problem found in the marker file (empty when it is valid)."""
     marker = load(path)
     rules = marker.rules if marker.rules is not None else MarkerRules(Fabric(marker.width))
+    problems = [f"{p.label}: invalid polygon" for p in marker.placed if not _sound(p.polygon)]
+    problems += [f"rules.pieces.{r.id}.outline: invalid polygon" for r in rules.pieces or () if not _sound(r.outline)]
+    if problems:
+        return problems
     problems = check(rules, marker.placed, marker.length, tolerances)
     area = sum(p.polygon.area for p in marker.placed)
     utilization = area / (marker.width * marker.length) if marker.length > 0 else 0.0
@@ -71,3 +75,7 @@ def _is_allowed_image(item, placed, tolerances: Tolerances) -> bool:
     dx = placed.polygon.bounds[0] - shape.bounds[0]
     dy = placed.polygon.bounds[1] - shape.bounds[1]
     return same_outline(affinity.translate(shape, dx, dy), placed.polygon, tolerances.verify_outline)
+
+
+def _sound(polygon) -> bool:
+    return polygon.is_valid and polygon.area > 0
