@@ -23,32 +23,46 @@ from patterns.piece import Annotations, Notch, Piece
 def base_angles(rule: str) -> tuple[float, ...]:
     """The rotations a rule allows before tilt: ``none`` (0), ``180``, ``90``, ``free:STEP``.
 
-    The one enumeration of a rule's angles: the nesting samples them, the verifier checks them.
+    The one enumeration of a rule's angles (`_grid`): the nesting samples them, the verifier
+    checks against them.
     """
-    step = rule_step(rule)
-    return tuple(k * step for k in range(math.ceil(360.0 / step - 1e-9)))
+    step, count = _grid(rule)
+    return tuple(k * step for k in range(count))
 
 
 def rotation_allowed(rotation: float, rule, tilt: float, tolerance: float) -> bool:
     """Is ``rotation`` within ``tilt`` (plus ``tolerance``) degrees of an angle the rule allows?
 
-    ``rule`` is ``none``, ``180``, ``90``, ``free:STEP`` or an explicit sequence of angles.
+    ``rule`` is ``none``, ``180``, ``90``, ``free:STEP`` or an explicit sequence of angles. For a
+    rule only the allowed angles next to ``rotation`` are compared, so that a file stating
+    ``free:1e-9`` costs no more to check than ``90``.
     """
-    return near_rotation(rotation, base_angles(rule) if isinstance(rule, str) else rule, tilt + tolerance)
+    if isinstance(rule, str):
+        step, count = _grid(rule)
+        k = math.floor(rotation % 360.0 / step)
+        rule = [j * step for j in (k, k + 1, 0, count - 1) if 0 <= j < count]
+    return near_rotation(rotation, rule, tilt + tolerance)
+
+
+def _grid(rule: str) -> tuple[float, int]:
+    """A rule's angles as (step, count): ``k * step`` for ``k`` in ``range(count)``."""
+    step = rule_step(rule)
+    return step, math.ceil(360.0 / step - 1e-9)
 
 
 def rotation_angles(rule: str, tilt: float = 0.0) -> tuple[float, ...]:
     """Every rotation the nesting tries: each base angle, and +/- ``tilt`` around it."""
-    offsets = (0.0, -tilt, tilt) if tilt > 0 else (0.0,)
-    angles = ((a + d) % 360.0 for a in base_angles(rule) for d in offsets)
-    return tuple(dict.fromkeys(round(a, 9) % 360.0 for a in angles))
+    return _around(base_angles(rule), tilt)
 
 
 def tilted(rotations, tilt: float) -> tuple[float, ...]:
     """A piece's own rotations with the tilt samples added around each."""
-    if tilt <= 0:
-        return tuple(rotations)
-    return tuple(dict.fromkeys(round((r + d) % 360.0, 9) % 360.0 for r in rotations for d in (0.0, -tilt, tilt)))
+    return tuple(rotations) if tilt <= 0 else _around(rotations, tilt)
+
+
+def _around(angles, tilt: float) -> tuple[float, ...]:
+    offsets = (0.0, -tilt, tilt) if tilt > 0 else (0.0,)
+    return tuple(dict.fromkeys(round((a + d) % 360.0, 9) % 360.0 for a in angles for d in offsets))
 
 
 def apply(pieces, spec: MarkerSpec) -> tuple[Piece, ...]:

@@ -74,6 +74,14 @@ def test_none_rule_never_allows_a_half_turn():
     assert rotation_allowed(359.0, "none", 1.5, ANGLE) and not rotation_allowed(357.0, "none", 2.0, ANGLE)
 
 
+def test_a_fine_free_rule_is_checked_without_enumerating_its_angles():
+    """free:1e-9 has 3.6e11 angles: listing them would exhaust memory; every angle is within one."""
+    assert rotation_allowed(123.456, "free:1e-9", 0.0, ANGLE)
+    # free:7 allows 0, 7, ..., 357 (and 360 is 0 again): the neighbours across the full turn count
+    assert rotation_allowed(359.9999999999, "free:7", 0.0, 1e-6) and rotation_allowed(-0.5, "free:7", 0.5, 0.0)
+    assert rotation_allowed(358.9, "free:7", 1.5, 0.0) and not rotation_allowed(353.5, "free:7", 1.5, 0.0)
+
+
 L_SHAPE = Polygon([(0, 0), (300, 0), (300, 40), (60, 40), (60, 120), (0, 120)])
 
 
