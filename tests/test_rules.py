@@ -13,7 +13,7 @@ from shapely.geometry import Polygon, box
 
 from nesting import nest, rules
 from nesting.config import NestConfig, Tolerances
-from nesting.errors import SpecError
+from nesting.errors import InfeasibleError, SpecError
 from nesting.model import Fabric, Margins, Marker, MarkerRules, PieceRules, Placement, oriented
 from nesting.rules import rotation_allowed, rotation_angles
 from nesting.spec import MarkerSpec, OrientationRule, RuleSet
@@ -243,3 +243,13 @@ def test_nested_markers_keep_the_buffer_the_margins_and_the_rule(outlines, spaci
         assert _distance_to_grid(grain_rotation % 360.0, _step(rule)) <= tilt + 1e-9
         if not flip:
             assert placement.mirrored == (placement.copy >= pieces[placement.piece].quantity)
+
+
+def test_a_marker_longer_than_the_table_is_infeasible_not_a_bug():
+    """The search does not bound the length; the engine refuses a marker the table cannot hold."""
+    pieces = [_piece(outline=box(0, 0, 100, 100), quantity=4, rotations=(0.0,))]
+    fabric = Fabric(150.0, max_length=350.0)  # four 100 x 100 squares, one across, need 400
+    with pytest.raises(InfeasibleError, match=r"fabric\.max_length: the marker needs 400\.0 of length"):
+        nest(pieces, fabric, NestConfig(iterations=1, strategy="blf"))
+    marker = nest(pieces, replace(fabric, max_length=401.0), NestConfig(iterations=1, strategy="blf"))
+    assert marker.length == pytest.approx(400.0, abs=0.1) and marker.fabric.max_length == 401.0
