@@ -156,6 +156,7 @@ def load(path) -> MarkerFile:
                                   f"got {document[key]!r}")
     if not isinstance(document["pieces"], list):
         raise MarkerFileError(f"{path}: field 'pieces' must be a list")
+    _check_fields(document, str(path), {}, _OPTIONAL_FIELDS)
     if document.get("rules") is not None and not isinstance(document["rules"], dict):
         raise MarkerFileError(f"{path}: field 'rules' must be an object")
     placed = tuple(_placed(entry, f"{path}: piece #{index}") for index, entry in enumerate(document["pieces"]))
@@ -220,34 +221,48 @@ def _piece_rules(piece_id: str, entry, where: str, fail) -> PieceRules:
         raise fail(f"pieces.{piece_id}", f"unreadable ({exc})") from None
 
 
-_PIECE_FIELDS = {"id": "a text", "copy": "a whole number", "rotation": "a number", "mirrored": "true or false"}
-_OPTIONAL_FIELDS = {"x": "a number", "y": "a number"}
+def _is_copy(value) -> bool:
+    return finite_number(value) and float(value).is_integer() and 0 <= value <= MAX_COPIES
+
+
+_COPY = f"a copy number in 0..{MAX_COPIES}"
+_KINDS = {  # what a field must be, as the error says it -> the test
+    "a number": finite_number,
+    "a whole number": lambda v: finite_number(v) and float(v).is_integer(),
+    _COPY: _is_copy,
+    "true or false": lambda v: isinstance(v, bool),
+    "a text": lambda v: isinstance(v, str),
+    "a text or null": lambda v: v is None or isinstance(v, str),
+}
+_REQUIRED_PIECE_FIELDS = {"id": "a text", "copy": _COPY, "rotation": "a number", "mirrored": "true or false"}
+_OPTIONAL_PIECE_FIELDS = {"x": "a number", "y": "a number", "name": "a text or null", "size": "a text or null",
+                          "source": "a text or null", "fabric": "a text or null", "category": "a text or null",
+                          "grain_deviation": "a number"}
+_OPTIONAL_FIELDS = {"units": "a text", "input": "a text", "target_utilization": "a number", "meets_target": "true or false",
+                    "seed": "a whole number", "elapsed_s": "a number"}
+
+
+def _check_fields(entry: dict, where: str, required: dict, optional: dict) -> None:
+    """Every required field present, and every field of the tables of the kind it must be."""
+    for name in required:
+        if name not in entry:
+            raise MarkerFileError(f"{where}: field {name!r} is missing")
+    for name, kind in (required | optional).items():
+        if name in entry and not _KINDS[kind](entry[name]):
+            raise MarkerFileError(f"{where}: {name} must be {kind}, got {entry[name]!r}"[:300])
 
 
 def _placed(entry, where: str) -> Placed:
     """One ``pieces`` entry, after checking its form: id, copy, rotation, mirrored and polygon are required."""
     if not isinstance(entry, dict):
         raise MarkerFileError(f"{where}: must be an object")
-    for name in _PIECE_FIELDS:
-        if name not in entry:
-            raise MarkerFileError(f"{where}: field {name!r} is missing")
-    for name, kind in (_PIECE_FIELDS | _OPTIONAL_FIELDS).items():
-        if name in entry and not _field_ok(name, entry[name]):
-            raise MarkerFileError(f"{where}: {name} must be {kind}, got {entry[name]!r}"[:300])
+    _check_fields(entry, where, _REQUIRED_PIECE_FIELDS, _OPTIONAL_PIECE_FIELDS)
     holes = entry.get("holes", [])
     if not isinstance(holes, list):
         raise MarkerFileError(f"{where}: holes must be a list of rings")
     polygon = Polygon(_ring(entry.get("polygon"), f"{where}: polygon"), [_ring(h, f"{where}: a hole") for h in holes])
     x, y = (float(entry[k]) if k in entry else None for k in ("x", "y"))
     return Placed(entry["id"], int(entry["copy"]), float(entry["rotation"]), entry["mirrored"], x, y, polygon)
-
-
-def _field_ok(name: str, value) -> bool:
-    if name == "mirrored":
-        return isinstance(value, bool)
-    if name == "id":
-        return isinstance(value, str)
-    return finite_number(value) and (name != "copy" or (float(value).is_integer() and 0 <= value <= MAX_COPIES))
 
 
 def _ring(points, where: str) -> list:

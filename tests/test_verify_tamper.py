@@ -260,6 +260,18 @@ def test_hostile_json_is_a_one_line_error(tmp_path, capsys, tamper, needle):
         assert len(err.splitlines()) == 1 and needle in err and str(path) in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("field, value", [("target_utilization", "high"), ("units", 1), ("seed", 0.5),
+                                          ("input", None), ("meets_target", "yes")])
+def test_mistyped_marker_fields_are_one_line_errors(tmp_path, capsys, field, value):
+    document = _good_document(tmp_path)
+    document[field] = value
+    path = write(tmp_path, document)
+    for command in (["verify", str(path)], ["export", str(path), "--out", str(tmp_path / "out")]):
+        assert main(command) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"{field} must be" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("change, needle", [
     (lambda e: e.pop("id"), "field 'id' is missing"),
     (lambda e: e.pop("copy"), "field 'copy' is missing"),
@@ -267,8 +279,11 @@ def test_hostile_json_is_a_one_line_error(tmp_path, capsys, tamper, needle):
     (lambda e: e.pop("mirrored"), "field 'mirrored' is missing"),
     (lambda e: e.pop("polygon"), "polygon: must be a list"),
     (lambda e: e.update(id=7), "id must be a text"),
-    (lambda e: e.update(copy="first"), "copy must be a whole number"),
-    (lambda e: e.update(copy=1.5), "copy must be a whole number"),
+    (lambda e: e.update(copy="first"), "copy must be a copy number"),
+    (lambda e: e.update(copy=1.5), "copy must be a copy number"),
+    (lambda e: e.update(copy=-1), "copy must be a copy number"),
+    (lambda e: e.update(source=5), "source must be a text or null"),
+    (lambda e: e.update(name=["FRONT"]), "name must be a text or null"),
     (lambda e: e.update(rotation=[0]), "rotation must be a number"),
     (lambda e: e.update(mirrored="no"), "mirrored must be true or false"),
     (lambda e: e.update(x="left"), "x must be a number"),
