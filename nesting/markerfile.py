@@ -208,6 +208,8 @@ def _piece_rules(piece_id: str, entry, where: str, fail) -> PieceRules:
         rotations = (parse_rotations(rotations, "rotations") if isinstance(rotations, str)
                      else tuple(_number(a, fail, f"pieces.{piece_id}.rotations") for a in rotations))
         per_garment = entry.get("per_garment")
+        if per_garment and len(per_garment) != 2:
+            raise ValueError(f"per_garment must be [quantity, mirrored quantity], got {per_garment!r}")
         outline = Polygon(_ring(entry["outline"], f"{where}.outline"), [_ring(h, f"{where}.holes") for h in entry.get("holes") or []])
         return PieceRules(
             piece_id, _text(entry.get("name")), _text(entry.get("size")), _text(entry.get("category")),

@@ -308,6 +308,10 @@ def test_missing_or_mistyped_piece_fields_are_one_line_errors(tmp_path, capsys, 
     (lambda r: r["margins"].update(bottom=300.0, top=300.0), "leave no usable width"),
     (lambda r: next(iter(r["pieces"].values())).update(tilt=90.0), "tilt: must be in [0, 45)"),
     (lambda r: next(iter(r["pieces"].values())).update(quantity=-1), "unreadable"),
+    (lambda r: next(iter(r["pieces"].values())).update(per_garment=[1, 0, 2]), "per_garment must be"),
+    (lambda r: next(iter(r["pieces"].values())).update(flip="yes"), "flip must be true or false"),
+    (lambda r: r.update(orientation="90"), "rules: must be a table"),
+    (lambda r: r.update(sizes={"M": 0.5}), "rules.sizes: a quantity must be a whole number"),
 ])
 def test_unsound_rules_are_refused_before_use(tmp_path, change, needle):
     document = _good_document(tmp_path)
@@ -353,3 +357,42 @@ def test_a_file_with_a_100k_vertex_outline_is_verified(tmp_path):
     dump(hand.marker, path)
     assert verify_file(path) == []
     assert len(load(path).placed[0].polygon.exterior.coords) == 100_001
+
+
+# --- any field replaced by any JSON value ------------------------------------------------------
+
+
+def _paths(node, path=()):
+    """Every place in a JSON document (a polygon's vertices count as one place each ring)."""
+    yield path
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, path + (key,))
+    elif isinstance(node, list) and not (node and isinstance(node[0], int | float)):
+        for k, value in enumerate(node[:3]):
+            yield from _paths(value, path + (k,))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data(), JSON_VALUES)
+def test_any_field_replaced_by_any_value_is_a_verdict_or_a_one_line_error(tmp_path, data, value):
+    document = _good_document(tmp_path)
+    path = data.draw(st.sampled_from(list(_paths(document))[1:]))
+    parent = document
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    file = write(tmp_path, document)
+    try:
+        problems = verify_file(file)
+    except MarkerFileError as error:  # the reader's refusal names the file
+        assert str(error).startswith(str(file))
+        return
+    assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
