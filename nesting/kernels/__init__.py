@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from nesting.kernels import collision, convolution, separate
+from nesting.kernels import collision, convolution, polygon, separate
 
 
 def warmup() -> float:
@@ -25,6 +25,7 @@ def warmup() -> float:
     start = time.perf_counter()
     square = np.array([[0, 0], [4, 0], [4, 4], [0, 4]], dtype=np.int64)
     convolution.convolution_loops(square, -square)
+    polygon.point_in_rings(1.0, 1.0, square.astype(np.float64), np.array([0, 4], dtype=np.int64), 0, 1)
     collision.warmup()
     separate.warmup()
     return time.perf_counter() - start

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from nesting.kernels.polygon import depth_in_rings, point_in_rings
+from nesting.kernels.polygon import depth_in_rings
 
 UNPLACED = -1
 
@@ -330,4 +330,3 @@ def warmup():
     loss_mismatch(instance, state)
     overlap_depth(instance, state, 0, 0, 1.0, 1.0)
     line_search(instance, state, 0, 0, 1.0, 1.0, 1)
-    point_in_rings(1.0, 1.0, instance.nfp_xy, instance.nfp_offsets, 0, 1)
