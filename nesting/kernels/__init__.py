@@ -8,6 +8,10 @@
 Kernels take C-contiguous arrays or the typed records above, hold no RNG state of numpy's
 and trust their input: the validating wrappers live in `nesting.geometry`, `nesting.nfp`,
 `nesting.collision` and the search modules.
+
+numba's cache checks only the file a kernel is defined in: after editing one of these modules,
+delete ``nesting/kernels/__pycache__`` so that kernels of the other modules that call into it
+are compiled again, not loaded with the old code inlined.
 """
 
 import time
