@@ -50,6 +50,7 @@ class CollisionCore:
             contact=float(contact), width=float(prep.width), margin_start=float(margins.start),
             margin_end=float(margins.end), margin_bottom=float(margins.bottom), margin_top=float(margins.top),
         )
+        self._open_fit = [collision.inner_fit(self.instance, OPEN_LENGTH, s) for s in range(self.n_shapes)]
 
     # -- layout states ------------------------------------------------------------------------
     def layout_state(self, shape_of, position, length: float) -> LayoutState:
@@ -105,14 +106,14 @@ class CollisionCore:
         return collision.line_search(self.instance, state, item, shape, float(x), float(y), axis)
 
     def lowest_position(self, state: LayoutState, item: int, shape: int) -> tuple[float, float] | None:
-        """The leftmost, then lowest, free position of ``item`` as ``shape``, or None.
+        """The leftmost, then lowest, free position of ``item`` as ``shape`` on the open strip, or None.
 
         The free region is the inner-fit rectangle minus the union of the placed items' NFPs
         (pyclipper, exact on the integer grid); its vertices are the candidates, and the first
         one the overlap kernel calls free (depth at most ``contact``) is the answer — so bottom-
         left fill and the separator agree on what "free" means.
         """
-        x0, y0, x1, y1 = self.inner_fit(state.length, shape)
+        x0, y0, x1, y1 = self._open_fit[shape]
         if x0 > x1 or y0 > y1:
             return None
         x0, y0, x1, y1 = int(np.ceil(x0)), int(np.ceil(y0)), int(np.floor(x1)), int(np.floor(y1))
