@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from nesting.search.base import Layout
+
 
 def shelf_layout(prep):
     """A feasible `Layout` of every item of ``prep`` (grid units)."""
-    from nesting.engine import Layout
-
     n_items = len(prep.item_piece)
-    start, _, bottom, top = prep.usable
+    start, _, bottom, top = prep.margins
     low, high = bottom, prep.width - top
     boxes = [_box(prep.shapes[s]) for s in range(len(prep.shapes))]
     choice = np.empty(n_items, dtype=np.int64)
