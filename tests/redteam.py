@@ -566,7 +566,7 @@ def table(report: Path) -> str:
     by_class = defaultdict(list)
     for row in rows:
         by_class[row["class"]].append(row)
-    lines = ["| class | cases | as expected | expected failures (other parts) | exit 0 / 2 / 1 / other | "
+    lines = ["| class | cases | as expected | expected failures (other parts) | exit 0 / 2 / 1 / killed | "
              "worst wall s | peak MiB |", "|---|---|---|---|---|---|---|"]
     for klass, group in sorted(by_class.items()):
         exits = [sum(r["exit"] == code for r in group) for code in (0, 2, 1)]
