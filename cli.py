@@ -153,10 +153,8 @@ def cmd_export(args) -> int:
 def cmd_batch(args) -> int:
     from pathlib import Path
 
-    from nesting.batch import ERROR, FAILED, load_jobs, run_batch, summary_table
+    from nesting.batch import ERROR, FAILED, BatchInterrupted, load_jobs, run_batch, summary_table
     from nesting.batch.progress import BatchProgress
-
-    from nesting.batch import BatchInterrupted
 
     jobs = load_jobs(args.jobs, args.out)
     progress = BatchProgress(len(jobs), sys.stderr)
@@ -182,10 +180,10 @@ def cmd_batch(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    import math
+
     from benchmarks.catalog import BenchmarkError
     from benchmarks.run import run_benchmark
-
-    import math
 
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if not 0 < args.time < math.inf:

@@ -66,7 +66,7 @@ def nest(
         raise SpecError(f"--warm-start continues with compaction: use --strategy auto or compact, not {config.strategy}")
     compile_seconds = warmup()
     if config.workers > 1:
-        from nesting.search.portfolio import start_workers  # deferred: its worker module compiles every kernel on import
+        from nesting.search.portfolio import start_workers
 
         started = time.perf_counter()
         start_workers()

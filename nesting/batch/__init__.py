@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from nesting.batch.jobs import BatchError, BatchJob, load_jobs
 from nesting.batch.local import default_workers, run_pool
