@@ -72,7 +72,7 @@ def load_pieces(job: MarkerJob, report: dict | None = None):
     """
     options = {key: value for key, value in (("units", job.units), ("layer", job.layer)) if value}
     pieces, read_report = read_pieces(job.input, **options)
-    selection = select_pieces(pieces, job.sizes, job.fabric, source=job.input)
+    selection = select_pieces(pieces, job.sizes, job.fabric, source=job.input, refused=read_report.get("refused", ()))
     if report is not None:
         report.update(read_report, selection=selection.as_report(), left_out=selection.summary())
     width = job.width if job.width is not None else read_report.get("width")

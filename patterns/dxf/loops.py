@@ -12,11 +12,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from ezdxf import edgeminer, edgesmith, path
 from shapely.geometry import Polygon
 
+from patterns.report import Code, note
+
 CURVE_TYPES = frozenset({"LINE", "ARC", "CIRCLE", "ELLIPSE", "SPLINE", "LWPOLYLINE", "POLYLINE"})
-JUNCTION_SEARCH_SECONDS = 5.0
 # ezdxf subdivides a curve until each piece's midpoint lies within the distance asked for; the
 # largest deviation can sit elsewhere and exceed it slightly, so it is asked for half the bound.
 FLATTENING_MARGIN = 0.5
@@ -36,26 +38,51 @@ class Contour:
         return Contour(self.points * factor, self.layer, self.closed, self.gap * factor)
 
 
-def explode(entities, warnings: list[str], depth: int = 0):
-    """The entities with every INSERT (nested ones too) replaced by its transformed content.
+class ReadProblem(ValueError):
+    """Drawing content that cannot be read as it is; the message is the reason."""
 
+
+class LimitExceeded(ReadProblem):
+    """The drawing needs more work than a stated import limit allows."""
+
+
+def check_contour_count(count: int, most: int) -> None:
+    """Refuse more closed contours than the limit ``max_contours`` allows."""
+    if count > most:
+        raise LimitExceeded(f"{count} closed contours, more than the limit max_contours ({most}) allows")
+
+
+def explode(entities, report: dict, max_inserts: int, _count=None, depth: int = 0):
+    """The entities with every INSERT (nested ones and every copy of a MINSERT array too)
+    replaced by its transformed content.
+
+    Raises `LimitExceeded` once more than ``max_inserts`` block references are expanded in
+    all (a block inserting itself twice fans out exponentially within the depth limit).
     Entities of a type ezdxf does not know (no layer even) are left out with a warning.
     """
+    count = _count if _count is not None else [0]
     for entity in entities:
         if not entity.dxf.is_supported("layer"):
-            warnings.append(f"entity of unknown type {entity.dxftype()!r} ignored")
+            note(report, Code.UNKNOWN_ENTITY, f"entity of unknown type {entity.dxftype()!r} ignored")
             continue
         if entity.dxftype() != "INSERT":
             yield entity
             continue
-        if depth >= MAX_INSERT_DEPTH:
-            warnings.append(f"INSERT of block {entity.dxf.name!r} nested deeper than {MAX_INSERT_DEPTH}: ignored")
-            continue
         name = entity.dxf.get("name")
-        if not name or (entity.doc is not None and entity.doc.blocks.get(name) is None):
-            warnings.append(f"INSERT of missing block {name!r}: ignored")
+        if depth >= MAX_INSERT_DEPTH:
+            note(report, Code.NESTED_TOO_DEEP, f"INSERT of block {name!r} nested deeper than {MAX_INSERT_DEPTH}: "
+                                               f"ignored")
             continue
-        yield from explode(entity.virtual_entities(), warnings, depth + 1)
+        if not name or (entity.doc is not None and entity.doc.blocks.get(name) is None):
+            note(report, Code.MISSING_BLOCK, f"INSERT of missing block {name!r}: ignored", block=name)
+            continue
+        copies = entity.multi_insert() if entity.mcount > 1 else (entity,)
+        for copy in copies:
+            count[0] += 1
+            if count[0] > max_inserts:
+                raise LimitExceeded(f"more than {max_inserts} block references to expand (limit max_inserts; "
+                                    f"block {name!r} is inserted too often, or inserts itself)")
+            yield from explode(copy.virtual_entities(), report, max_inserts, count, depth + 1)
 
 
 def flatten(entity, chord: float) -> np.ndarray:
@@ -64,23 +91,26 @@ def flatten(entity, chord: float) -> np.ndarray:
     return np.array(points, dtype=np.float64).reshape(-1, 2)
 
 
-def contours(entities, chord: float, gap: float) -> tuple[list[Contour], list[Contour]]:
+def contours(entities, chord: float, gap: float, limit: float = math.inf,
+             degenerate: list | None = None) -> tuple[list[Contour], list[Contour]]:
     """``(rings, chains)`` of the curve entities: closed loops and what stays open.
 
-    ``chord`` and ``gap`` are in drawing units. Chains that meet at junctions (three or more
-    ends at one point) are resolved by ezdxf's loop search, largest loop first.
+    ``chord``, ``gap`` and ``limit`` (the largest coordinate or radius accepted) are in
+    drawing units. Chains that meet at junctions (three or more ends at one point) are
+    resolved as the outlines of the faces they enclose. A "loop" without area (a line drawn
+    twice and chained there and back) is no ring: it is kept as the open line it is and
+    appended to ``degenerate``.
     """
     curves = [e for e in entities if e.dxftype() in CURVE_TYPES]
-    rings, edges = [], []
+    rings, edges, chains = [], [], []
     for entity in curves:
-        closed, geometry = _geometry(entity, chord, gap)
+        closed, geometry = _geometry(entity, chord, gap, limit)
         if closed:
             points = _open_ring(geometry, chord * 1e-6)
             if len(points) >= 3:
                 rings.append(Contour(points, entity.dxf.layer, True))
         elif geometry is not None:
             edges.append(geometry)
-    chains = []
     if edges:
         deposit = edgeminer.Deposit(edges, gap_tol=gap)
         open_edges = []
@@ -96,10 +126,36 @@ def contours(entities, chord: float, gap: float) -> tuple[list[Contour], list[Co
             leftover = edgeminer.Deposit(open_edges, gap_tol=gap)
             chains = [_chain_contour(chain, chord, closed=False)
                       for chain in edgeminer.find_all_simple_chains(leftover)]
-    return rings, chains
+    kept = []
+    for ring in rings:
+        if _has_area(ring.points, chord):
+            kept.append(ring)
+            continue
+        line = _unique_run(ring.points)
+        if degenerate is not None:
+            degenerate.append(ring)
+        if len(line) >= 2:
+            chains.append(Contour(line, ring.layer, False))
+    return kept, chains
 
 
-class UnreadableEntity(ValueError):
+def _has_area(points: np.ndarray, chord: float) -> bool:
+    """Whether a ring encloses area: three distinct points and more than a chord's width."""
+    if len(points) < 3:
+        return False
+    polygon = Polygon(points)
+    return polygon.length > 0 and abs(polygon.area) > chord * 1e-3 * polygon.length
+
+
+def _unique_run(points: np.ndarray) -> np.ndarray:
+    """The points of a there-and-back ring up to its far end (the line it retraces)."""
+    if len(points) < 2:
+        return points
+    far = int(np.argmax(np.hypot(*(points - points[0]).T)))
+    return points[: far + 1]
+
+
+class UnreadableEntity(ReadProblem):
     """A curve entity whose data ezdxf cannot turn into geometry (a vertex without coordinates...)."""
 
     def __init__(self, entity, error: Exception):
@@ -108,8 +164,13 @@ class UnreadableEntity(ValueError):
                          f"({type(error).__name__}: {error})")
 
 
-def _geometry(entity, chord: float, gap: float):
-    """``(True, points)`` of a closed curve, or ``(False, edge or None)`` of an open one."""
+def _geometry(entity, chord: float, gap: float, limit: float):
+    """``(True, points)`` of a closed curve, or ``(False, edge or None)`` of an open one.
+
+    Radii and coordinates are checked before anything is flattened: an arc of radius 1e30
+    would otherwise be cut into billions of chords.
+    """
+    _check_size(entity, limit)
     try:
         edgesmith.upright_all((entity,))  # mirrored INSERTs leave arcs with an inverted extrusion
         if edgesmith.is_closed_entity(entity):
@@ -119,19 +180,50 @@ def _geometry(entity, chord: float, gap: float):
         raise UnreadableEntity(entity, error) from None
 
 
+def _check_size(entity, limit: float) -> None:
+    kind = entity.dxftype()
+    values = []
+    if kind in ("ARC", "CIRCLE"):
+        values = [entity.dxf.get("radius", 0.0), *entity.dxf.get("center", (0.0, 0.0, 0.0))]
+    elif kind == "ELLIPSE":
+        values = [*entity.dxf.get("center", (0.0, 0.0, 0.0)), *entity.dxf.get("major_axis", (0.0, 0.0, 0.0))]
+    elif kind == "SPLINE":
+        values = [c for p in entity.control_points for c in p] + [c for p in entity.fit_points for c in p]
+    elif kind == "LINE":
+        values = [*entity.dxf.start, *entity.dxf.end]
+    if not values:
+        return
+    values = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise UnreadableEntity(entity, ValueError("a coordinate or radius is not a finite number"))
+    if np.abs(values).max() > limit:
+        raise UnreadableEntity(entity, ValueError(f"a coordinate or radius of {np.abs(values).max():.3g} drawing "
+                                                  f"units, beyond the coordinate limit ({limit:.3g})"))
+
+
 def nearest_open_ends(chains: list[Contour]) -> tuple[float, tuple[float, float]] | None:
-    """``(distance, where)`` of the closest pair of free ends that could close a loop."""
-    pairs = []
-    for i, chain in enumerate(chains):
-        ends = (chain.points[0], chain.points[-1])
-        if len(chain.points) >= 3:
-            pairs.append(ends)
-        for other in chains[i + 1:]:
-            pairs.extend((p, q) for p in ends for q in (other.points[0], other.points[-1]))
-    if not pairs:
+    """``(distance, where)`` of the closest pair of free ends that could close a loop.
+
+    A spatial index answers each end's nearest neighbour, so 20,000 open lines cost
+    milliseconds rather than 800 million pairs.
+    """
+    ends = np.array([p for chain in chains for p in (chain.points[0], chain.points[-1])], dtype=np.float64)
+    if len(ends) == 0 or not np.isfinite(ends).all():
         return None
-    p, q = min(pairs, key=lambda pair: float(np.hypot(*(pair[0] - pair[1]))))
-    return float(np.hypot(*(p - q))), (float(p[0]), float(p[1]))
+    owner = np.repeat(np.arange(len(chains)), 2)
+    closable = np.repeat([len(c.points) >= 3 for c in chains], 2)
+    tree = shapely.STRtree(shapely.points(ends))
+    source, target = tree.query_nearest(shapely.points(ends), exclusive=True, all_matches=True)
+    allowed = (owner[source] != owner[target]) | closable[source]
+    same_point = source == target
+    allowed &= ~same_point
+    if not allowed.any():
+        return None
+    distance = np.hypot(*(ends[source] - ends[target]).T)
+    distance[~allowed] = np.inf
+    best = int(np.argmin(distance))
+    p = ends[source[best]]
+    return float(distance[best]), (float(p[0]), float(p[1]))
 
 
 def _chain_contour(chain, chord: float, closed: bool) -> Contour:
@@ -159,21 +251,24 @@ def _open_ring(points: np.ndarray, tolerance: float) -> np.ndarray:
 
 
 def _loops_at_junctions(edges, chord: float, gap: float):
-    """Edge-disjoint loops among edges that meet at junctions, largest first; the rest stays open."""
-    try:
-        candidates = edgeminer.find_all_loops(edgeminer.Deposit(edges, gap_tol=gap), timeout=JUNCTION_SEARCH_SECONDS)
-    except edgeminer.TimeoutError as exc:
-        candidates = exc.solutions or ()
-    scored = []
-    for loop in candidates:
-        contour = _chain_contour(loop, chord, closed=True)
-        if len(contour.points) >= 3:
-            scored.append((Polygon(contour.points).area, loop, contour))
-    used, rings = set(), []
-    for _area, loop, contour in sorted(scored, key=lambda item: -item[0]):
-        ids = {edge.id for edge in loop}
-        if ids & used:
-            continue
-        used |= ids
-        rings.append(contour)
-    return rings, [edge for edge in edges if edge.id not in used]
+    """The outlines of the faces that edges meeting at junctions enclose; the rest stays open.
+
+    A junction (three or more ends at one point) is a drawing of touching contours or of lines
+    across a piece. The faces are found by shapely's polygonize (near-linear), and adjoining
+    faces are merged: what is cut is their union's outline. Edges not on that outline (lines
+    across the piece) stay open.
+    """
+    grid = max(gap, chord * 1e-3)
+    lines = [shapely.set_precision(shapely.linestrings(flatten(edge.payload, chord)), grid) for edge in edges]
+    faces = shapely.get_parts(shapely.polygonize(lines))
+    faces = faces[shapely.area(faces) > 0]
+    if not len(faces):
+        return [], edges
+    merged = shapely.get_parts(shapely.union_all(faces))
+    boundary = shapely.boundary(shapely.union_all(merged)).buffer(grid)
+    layer = edges[0].payload.dxf.layer
+    rings = [Contour(_open_ring(np.asarray(ring.coords)[:, :2], chord * 1e-6), layer, True, grid)
+             for polygon in merged for ring in (polygon.exterior, *polygon.interiors)]
+    used = [k for k, line in enumerate(lines) if boundary.covers(line)]
+    used_ids = {edges[k].id for k in used}
+    return rings, [edge for edge in edges if edge.id not in used_ids]
