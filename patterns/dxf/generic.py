@@ -49,7 +49,8 @@ def read_generic(doc, path: Path, scale: float, options, report) -> list:
         try:
             repaired.append(repair_ring(ring.points, options.repair_limits))
         except OutlineProblem as problem:
-            raise PatternError(path, f"{problem} (a contour on layer {ring.layer})") from None
+            raise PatternError(path, f"{problem} (a contour on layer {ring.layer})",
+                               piece=path.stem if len(rings) == 1 else None) from None
     hole_rings = _hole_candidates(rings, options)
     try:
         groups, duplicates = group_rings([r.points for r in repaired], options.limit_mm)

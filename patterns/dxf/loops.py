@@ -102,7 +102,7 @@ def contours(entities, chord: float, gap: float, limit: float = math.inf,
     appended to ``degenerate``.
     """
     curves = [e for e in entities if e.dxftype() in CURVE_TYPES]
-    rings, edges, chains = [], [], []
+    rings, chained, edges, chains = [], [], [], []
     for entity in curves:
         closed, geometry = _geometry(entity, chord, gap, limit)
         if closed:
@@ -116,18 +116,18 @@ def contours(entities, chord: float, gap: float, limit: float = math.inf,
         open_edges = []
         for chain in edgeminer.find_all_simple_chains(deposit):
             if edgeminer.is_loop_fast(chain, gap_tol=gap):
-                rings.append(_chain_contour(chain, chord, closed=True))
+                chained.append(_chain_contour(chain, chord, closed=True))
             else:
                 open_edges.extend(chain)
         if open_edges and edgeminer.Deposit(open_edges, gap_tol=gap).max_degree > 2:
             found, open_edges = _loops_at_junctions(open_edges, chord, gap)
-            rings.extend(found)
+            chained.extend(found)
         if open_edges:
             leftover = edgeminer.Deposit(open_edges, gap_tol=gap)
             chains = [_chain_contour(chain, chord, closed=False)
                       for chain in edgeminer.find_all_simple_chains(leftover)]
-    kept = []
-    for ring in rings:
+    kept = rings
+    for ring in chained:
         if _has_area(ring.points, chord):
             kept.append(ring)
             continue
@@ -140,11 +140,17 @@ def contours(entities, chord: float, gap: float, limit: float = math.inf,
 
 
 def _has_area(points: np.ndarray, chord: float) -> bool:
-    """Whether a ring encloses area: three distinct points and more than a chord's width."""
+    """Whether a ring encloses area: its points do not all lie within a chord of one line."""
     if len(points) < 3:
         return False
-    polygon = Polygon(points)
-    return polygon.length > 0 and abs(polygon.area) > chord * 1e-3 * polygon.length
+    if not np.isfinite(points).all():
+        return True  # not for this test to judge: the outline checks refuse it by name
+    far = points[int(np.argmax(np.hypot(*(points - points[0]).T)))] - points[0]
+    length = float(np.hypot(*far))
+    if length == 0.0:
+        return False
+    offsets = np.abs(far[0] * (points[:, 1] - points[0, 1]) - far[1] * (points[:, 0] - points[0, 0])) / length
+    return bool(offsets.max() > chord)
 
 
 def _unique_run(points: np.ndarray) -> np.ndarray:

@@ -51,8 +51,11 @@ def model_space_flavor(doc, model_texts) -> str | None:
 
 
 def _points(entity) -> np.ndarray:
-    points = entity.points_in_wcs() if entity.dxftype() == "POLYLINE" else entity.vertices_in_wcs()
-    return np.array([(p.x, p.y) for p in points], dtype=np.float64).reshape(-1, 2)
+    try:
+        points = entity.points_in_wcs() if entity.dxftype() == "POLYLINE" else entity.vertices_in_wcs()
+        return np.array([(p.x, p.y) for p in points], dtype=np.float64).reshape(-1, 2)
+    except Exception:  # noqa: BLE001 - a broken vertex: the contour readers name it later
+        return np.empty((0, 2))
 
 
 def _box(entity):
@@ -145,10 +148,12 @@ class _Reader:
         texts = self.texts(entities)
         lines = [self._line(e) for e in entities if e.dxftype() == "LINE"]
         lines = [line for line in lines if line is not None]
+        regions = [Polygon(repaired[shell].points) for shell, _ in groups]
+        owner = [min(range(len(regions)), key=lambda k: regions[k].distance(Point(at))) for at, _ in texts]
         drafts = []
-        for shell, inner in groups:
-            region = Polygon(repaired[shell].points)
-            fields, _ = parse_fields([t for at, t in texts if region.contains(Point(at))])
+        for k, (shell, inner) in enumerate(groups):
+            region = regions[k]
+            fields, _ = parse_fields([t for (at, t), o in zip(texts, owner) if o == k])
             name = fields.get("piece name") or f"{layer}-{len(drafts) + 1}"
             size = fields.get("size") or layer
             outline = self.outline(repaired[shell].points, [], name)

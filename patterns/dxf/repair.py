@@ -67,6 +67,10 @@ def repair_ring(points: np.ndarray, limits: RepairLimits) -> Repaired:
     """The ring (n, 2) without spikes and tiny self-overlaps; raises `OutlineProblem` for a
     real self-intersection or a spike longer than ``limits.slit_mm``."""
     points = np.asarray(points, dtype=np.float64)
+    if not np.isfinite(points).all():
+        raise OutlineProblem("a contour has a coordinate that is not a finite number (NaN or infinity)")
+    if len(points) >= 3 and Polygon(points).is_valid:
+        return Repaired(points)  # a needle of a valid outline is the pattern maker's, not a slip
     kept, tips = _without_spikes(points, limits.width_mm)
     if len(kept) < 3:
         raise OutlineProblem("zero-area outline (the cut line only goes out and back)")
