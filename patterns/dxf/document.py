@@ -66,8 +66,10 @@ def _read(path: Path, report: dict):
 
 
 def _describe(error: Exception) -> str:
-    """ezdxf's own errors explain themselves; a bare IndexError needs its name."""
-    return str(error) if isinstance(error, ezdxf.DXFError) and str(error) else f"{type(error).__name__}: {error}"
+    """ezdxf's own errors explain themselves; a bare IndexError needs its name. A value
+    quoted from the file (a 5,000-digit integer) is cut to a readable length."""
+    text = str(error) if isinstance(error, ezdxf.DXFError) and str(error) else f"{type(error).__name__}: {error}"
+    return re.sub(r"(\S{40})\S{20,}", r"\1...", text)
 
 
 def text_decoder(doc):

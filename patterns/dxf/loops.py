@@ -112,6 +112,28 @@ def contours(entities, chord: float, gap: float, limit: float = math.inf,
         elif geometry is not None:
             edges.append(geometry)
     if edges:
+        try:
+            chained, chains = _chained(edges, chord, gap)
+        except Exception as error:  # noqa: BLE001 - ezdxf's chaining trips on degenerate input in many ways
+            raise ReadProblem(f"the open lines on layer {edges[0].payload.dxf.layer} cannot be chained "
+                              f"({type(error).__name__}: {error})") from None
+    kept = rings
+    for ring in chained:
+        if _has_area(ring.points, chord):
+            kept.append(ring)
+            continue
+        line = _unique_run(ring.points)
+        if degenerate is not None:
+            degenerate.append(ring)
+        if len(line) >= 2:
+            chains.append(Contour(line, ring.layer, False))
+    return kept, chains
+
+
+def _chained(edges, chord: float, gap: float):
+    """``(loops, open chains)`` of open edges chained end to end."""
+    chained, chains = [], []
+    if edges:
         deposit = edgeminer.Deposit(edges, gap_tol=gap)
         open_edges = []
         for chain in edgeminer.find_all_simple_chains(deposit):
@@ -126,17 +148,7 @@ def contours(entities, chord: float, gap: float, limit: float = math.inf,
             leftover = edgeminer.Deposit(open_edges, gap_tol=gap)
             chains = [_chain_contour(chain, chord, closed=False)
                       for chain in edgeminer.find_all_simple_chains(leftover)]
-    kept = rings
-    for ring in chained:
-        if _has_area(ring.points, chord):
-            kept.append(ring)
-            continue
-        line = _unique_run(ring.points)
-        if degenerate is not None:
-            degenerate.append(ring)
-        if len(line) >= 2:
-            chains.append(Contour(line, ring.layer, False))
-    return kept, chains
+    return chained, chains
 
 
 def _has_area(points: np.ndarray, chord: float) -> bool:
@@ -197,6 +209,10 @@ def _check_size(entity, limit: float) -> None:
         values = [c for p in entity.control_points for c in p] + [c for p in entity.fit_points for c in p]
     elif kind == "LINE":
         values = [*entity.dxf.start, *entity.dxf.end]
+    elif kind == "LWPOLYLINE":
+        values = [c for p in entity.get_points("xy") for c in p]
+    elif kind == "POLYLINE":
+        values = [c for v in entity.vertices for c in v.dxf.get("location", (0.0, 0.0, 0.0))]
     if not values:
         return
     values = np.asarray(values, dtype=np.float64)
@@ -218,18 +234,27 @@ def nearest_open_ends(chains: list[Contour]) -> tuple[float, tuple[float, float]
         return None
     owner = np.repeat(np.arange(len(chains)), 2)
     closable = np.repeat([len(c.points) >= 3 for c in chains], 2)
-    tree = shapely.STRtree(shapely.points(ends))
-    source, target = tree.query_nearest(shapely.points(ends), exclusive=True, all_matches=True)
-    allowed = (owner[source] != owner[target]) | closable[source]
-    same_point = source == target
-    allowed &= ~same_point
-    if not allowed.any():
+    points = shapely.points(ends)
+    tree = shapely.STRtree(points)
+    best = np.full(len(ends), np.inf)
+    # Each end's nearest allowed end (another chain's, or its own chain's other end when the
+    # chain could close on itself), found in rounds of growing radius around every end at once.
+    radius = np.full(len(ends), max(float(np.ptp(ends, axis=0).max()) * 1e-6, 1e-9))
+    pending = np.arange(len(ends))
+    span = float(np.hypot(*np.ptp(ends, axis=0))) + 1.0
+    while len(pending):
+        source, target = tree.query(points[pending], predicate="dwithin", distance=radius[pending])
+        source = pending[source]
+        allowed = (source != target) & ((owner[source] != owner[target]) | closable[source])
+        distance = np.hypot(*(ends[source] - ends[target]).T)
+        np.minimum.at(best, source[allowed], distance[allowed])
+        found = np.isfinite(best[pending]) | (radius[pending] > span)
+        pending = pending[~found]
+        radius[pending] *= 4.0
+    if not np.isfinite(best).any():
         return None
-    distance = np.hypot(*(ends[source] - ends[target]).T)
-    distance[~allowed] = np.inf
-    best = int(np.argmin(distance))
-    p = ends[source[best]]
-    return float(distance[best]), (float(p[0]), float(p[1]))
+    k = int(np.argmin(best))
+    return float(best[k]), (float(ends[k][0]), float(ends[k][1]))
 
 
 def _chain_contour(chain, chord: float, closed: bool) -> Contour:

@@ -34,20 +34,27 @@ _CLOSED_TYPES = ("LWPOLYLINE", "POLYLINE")
 
 def model_space_flavor(doc, model_texts) -> str | None:
     """``optitex``, ``marker-plot`` or None, from the model space's texts and contours."""
+    if _is_marker_plot(doc):
+        return "marker-plot"
     if any("piece name" in parse_fields([text])[0] for text in model_texts):
         return "optitex"
+    return None
+
+
+def _is_marker_plot(doc) -> bool:
+    """A rectangle around every other closed contour, all on one layer, texts on another."""
     closed = [e for e in doc.modelspace() if e.dxftype() in _CLOSED_TYPES and e.is_closed]
     if len(closed) < 3 or len({e.dxf.layer for e in closed}) != 1:
-        return None
+        return False
     texts_elsewhere = any(e.dxf.layer != closed[0].dxf.layer for e in doc.modelspace().query("TEXT MTEXT"))
     boxes = [_box(e) for e in closed]
     if not texts_elsewhere or any(box is None for box in boxes):
-        return None
+        return False
     border = max(range(len(boxes)), key=lambda k: (boxes[k][2] - boxes[k][0]) * (boxes[k][3] - boxes[k][1]))
     bx0, by0, bx1, by1 = boxes[border]
     rectangle = _is_rectangle(closed[border])
     inside = all(bx0 <= b[0] and by0 <= b[1] and b[2] <= bx1 and b[3] <= by1 for b in boxes)
-    return "marker-plot" if rectangle and inside else None
+    return rectangle and inside
 
 
 def _points(entity) -> np.ndarray:
