@@ -220,7 +220,8 @@ def _check_size(entity, limit: float) -> None:
         raise UnreadableEntity(entity, ValueError("a coordinate or radius is not a finite number"))
     if np.abs(values).max() > limit:
         raise UnreadableEntity(entity, ValueError(f"a coordinate or radius of {np.abs(values).max():.3g} drawing "
-                                                  f"units, beyond the coordinate limit ({limit:.3g})"))
+                                                  f"units, beyond any fabric (limit {limit:.3g}): check the file "
+                                                  f"and its units"))
 
 
 def nearest_open_ends(chains: list[Contour]) -> tuple[float, tuple[float, float]] | None:
