@@ -6,10 +6,12 @@ entities with ezdxf and shapely, apart from the importer (skipped when ../shared
 
 import collections
 import functools
+import math
 
 import ezdxf
+import numpy as np
 import pytest
-from shapely.geometry import Polygon
+from shapely.geometry import LineString, Point, Polygon
 
 from patterns.dxf import read_dxf
 from patterns.errors import PatternError
@@ -100,3 +102,51 @@ def test_refused_size_cannot_be_chosen_for_a_marker():
     assert select_pieces(pieces, "36", None, "racer.dxf", report["refused"]).pieces
     with pytest.raises(PatternError, match="size 48 cannot be cut.*self-intersecting outline"):
         select_pieces(pieces, "48", None, "racer.dxf", report["refused"])
+
+
+def runs_of(doc, block_name):
+    block = next(b for b in doc.blocks if b.name.upper() == block_name.upper())
+    return [LineString([(v.dxf.location.x * 25.4, v.dxf.location.y * 25.4) for v in e.vertices])
+            for e in block.query("POLYLINE") if e.dxf.layer == "1"], block
+
+
+def test_graded_sizes_carry_the_base_notches_on_the_same_run_at_the_same_fraction():
+    """Oracle: the raw layer-1 runs of base size 50 and size 52, read with ezdxf; each base
+    notch POINT's run and fraction of arc length, placed on size 52's run, then turned into
+    the piece frame (by the piece's grain angle)."""
+    pieces, _ = imported("aama_accumark_men_classic_tee.dxf")
+    doc = ezdxf.readfile(shared_file("data/dxf/aama_accumark_men_classic_tee.dxf"))
+    for name in ("REGULAR TEEFR", "REGULAR TEEBK"):
+        base_runs, base_block = runs_of(doc, f"{name}_50")
+        runs, _ = runs_of(doc, f"{name}_52")
+        piece = next(p for p in pieces if p.name == name and p.size == "52")
+        turn = -math.radians(piece.grain_angle)
+        found = np.array([(n.x, n.y) for n in piece.annotations.notches])
+        notch_points = [e.dxf.location for e in base_block.query("POINT") if e.dxf.layer == "4"]
+        assert notch_points
+        for location in notch_points:
+            point = Point(location.x * 25.4, location.y * 25.4)
+            k = min(range(len(base_runs)), key=lambda r: base_runs[r].distance(point))
+            at = runs[k].interpolate(base_runs[k].project(point, normalized=True), normalized=True)
+            x = at.x * math.cos(turn) - at.y * math.sin(turn)
+            y = at.x * math.sin(turn) + at.y * math.cos(turn)
+            assert np.hypot(*(found - (x, y)).T).min() < 1e-6
+
+
+def test_a_non_base_size_marker_writes_the_transferred_notches(tmp_path):
+    from cli import main
+
+    path = shared_file("data/dxf/aama_accumark_men_classic_tee.dxf")
+    out = tmp_path / "m"
+    assert main(["marker", str(path), "--sizes", "52", "--width", "1500", "--iterations", "1", "--strategy", "blf",
+                 "--formats", "json,dxf", "--quiet", "--out", str(out)]) == 0
+    pieces, _ = imported("aama_accumark_men_classic_tee.dxf")
+    expected = {p.name: len(p.annotations.notches) for p in pieces if p.size == "52" and p.fabric == "1"}
+    assert expected["REGULAR TEEFR"] > 0
+    written = ezdxf.readfile(out / "marker.dxf")
+    for insert in written.modelspace().query("INSERT"):
+        block = written.blocks.get(insert.dxf.name)
+        texts = [t.dxf.text for t in block.query("TEXT")]
+        name = next(t.split(":", 1)[1].strip() for t in texts if t.startswith("Piece Name:"))
+        notches = [e for e in block.query("POINT") if e.dxf.layer in ("4", "80", "81", "82", "83")]
+        assert len(notches) == expected[name]

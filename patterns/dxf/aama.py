@@ -170,7 +170,6 @@ def _fields_from_plain_text(block_name: str, plain: list[str], boundary_texts: l
     for text in plain:
         if "quantity" not in fields and (cut := _CUT_COUNT.search(text)):
             fields["quantity"] = cut.group(1)
-            fields["cutting note"] = text
         if _ON_FOLD.search(text):
             fields["on fold"] = text
     named = [t for t in plain if squeeze.sub("", t.lower()) == squeeze.sub("", block_name.lower())]
@@ -178,10 +177,8 @@ def _fields_from_plain_text(block_name: str, plain: list[str], boundary_texts: l
                   not _ON_FOLD.search(t) and len(t.strip()) > 1]
     if named:
         fields["piece name"] = named[0].strip()
-        fields["named from"] = "text"
     elif candidates:
         fields["piece name"] = max(candidates, key=len)
-        fields["named from"] = "text"
 
 
 def _missing_block_warning(doc, name: str) -> str:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from ezdxf import edgeminer, edgesmith, path
-from shapely.geometry import Polygon
 
 from patterns.report import Code, note
 

@@ -8,7 +8,6 @@ from patterns.dxf.repair import RepairLimits
 from patterns.errors import PatternError
 from patterns.piece import MAX_VERTICES
 
-
 FLAVORS = ("auto", "aama", "optitex", "marker-plot", "generic")
 
 
