@@ -134,19 +134,19 @@ def _chained(edges, chord: float, gap: float):
     chained, chains = [], []
     if edges:
         deposit = edgeminer.Deposit(edges, gap_tol=gap)
-        open_edges = []
+        open_chains = []
         for chain in edgeminer.find_all_simple_chains(deposit):
             if edgeminer.is_loop_fast(chain, gap_tol=gap):
                 chained.append(_chain_contour(chain, chord, closed=True))
             else:
-                open_edges.extend(chain)
-        if open_edges and edgeminer.Deposit(open_edges, gap_tol=gap).max_degree > 2:
+                open_chains.append(chain)
+        open_edges = [edge for chain in open_chains for edge in chain]
+        if open_edges and deposit.max_degree > 2 and edgeminer.Deposit(open_edges, gap_tol=gap).max_degree > 2:
             found, open_edges = _loops_at_junctions(open_edges, chord, gap)
             chained.extend(found)
-        if open_edges:
-            leftover = edgeminer.Deposit(open_edges, gap_tol=gap)
-            chains = [_chain_contour(chain, chord, closed=False)
-                      for chain in edgeminer.find_all_simple_chains(leftover)]
+            open_chains = edgeminer.find_all_simple_chains(edgeminer.Deposit(open_edges, gap_tol=gap)) \
+                if open_edges else []
+        chains = [_chain_contour(chain, chord, closed=False) for chain in open_chains]
     return chained, chains
 
 
