@@ -365,3 +365,15 @@ def test_slit_notch_sits_on_the_repaired_outline():
     (slit,) = fixed.slits
     assert LineString(np.vstack([fixed.points, fixed.points[:1]])).distance(Point(slit.base)) < 1e-9
     assert slit.length == pytest.approx(5.0)
+
+
+def test_nest_info_shows_repairs_per_piece(tmp_path, capsys):
+    from cli import main
+
+    assert main(["info", str(optitex_file(tmp_path / "o.dxf")), "--units", "mm"]) == 0
+    out = capsys.readouterr().out
+    repairs = out[out.index("repairs:"):].splitlines()[1:]
+    repairs = repairs[: next((k for k, line in enumerate(repairs) if not line.startswith("  ")), len(repairs))]
+    # one line per piece and kind of repair; the second size's spike is counted, not repeated
+    assert [line.split(":")[0].strip() for line in repairs] == ["Front", "Back"]
+    assert all(line.endswith("(and 1 more like it)") for line in repairs)
