@@ -14,6 +14,7 @@ from nesting.errors import SpecError
 from nesting.export.options import ExportOptions
 
 DEFAULT_FORMATS = ("json", "png", "dxf", "plt")
+MAX_EXPORT_PIECES = 10_000  # as many as `nest marker` nests; every writer is about linear in the pieces
 
 
 def _write_json(marker, path, options) -> None:
@@ -55,9 +56,32 @@ def view_of(marker):
     return marker if isinstance(marker, PlacedMarker) else from_marker(marker)
 
 
-def write(marker, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions = ExportOptions()) -> list[Path]:
-    """Write the marker in each format into ``out_dir``; returns the paths written."""
+def options_of(marker) -> ExportOptions:
+    """The export options a live marker was nested for: its spec's ``[plt] tools``, if any."""
+    spec = getattr(marker, "spec", None)
+    tools = getattr(spec, "plt_tools", None)
+    return ExportOptions(plt_tools=tools) if tools is not None else ExportOptions()
+
+
+def check(view, formats, options: ExportOptions) -> None:
+    """Refuse, before anything is written, what the writers cannot do in bounded time."""
+    if len(view.pieces) > MAX_EXPORT_PIECES:
+        raise SpecError(f"{view.input or 'marker'}: {len(view.pieces)} pieces, more than the {MAX_EXPORT_PIECES} "
+                        f"the cut files and drawings are written for; split the marker")
+    if "pdf" in formats:
+        from nesting.export.plot import pdf_pages_mm
+
+        pdf_pages_mm(view, options)
+
+
+def write(marker, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions | None = None) -> list[Path]:
+    """Write the marker in each format into ``out_dir``; returns the paths written.
+
+    Without ``options``, a live marker is written with its spec's options (`options_of`).
+    """
+    options = options_of(marker) if options is None else options
     view = view_of(marker)
+    check(view, formats, options)
     out_dir = Path(out_dir)
     written = []
     for name in formats:
@@ -67,7 +91,7 @@ def write(marker, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions = Exp
     return written
 
 
-def export_file(marker_path, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions = ExportOptions()) -> tuple[object, list[Path]]:
+def export_file(marker_path, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions | None = None) -> tuple[object, list[Path]]:
     """``nest export``: re-verify a marker/1 file and write it again in ``formats``, without nesting.
 
     Returns the export view (for its summary) and the paths written. Raises `MarkerFileError`
@@ -76,7 +100,7 @@ def export_file(marker_path, out_dir, formats=DEFAULT_FORMATS, options: ExportOp
     from nesting.export.placed import from_file
 
     view = from_file(marker_path)
-    return view, write(view, out_dir, formats, options)
+    return view, write(view, out_dir, formats, options or ExportOptions())
 
 
 def cut_summary(marker) -> str:
