@@ -206,7 +206,10 @@ def _draw_piece(layout, piece, text_height) -> None:
 
 
 def _piece_text(layout, piece, height) -> None:
-    """``Piece Name``/``Size``/``Quantity`` as AAMA readers expect; the copy goes in ``Annotation``."""
+    """``Piece Name``/``Size``/``Quantity`` as AAMA readers expect; the copy goes in ``Annotation``.
+
+    The lines are stacked about the piece's pole of inaccessibility, made smaller when needed
+    so that every line starts inside the circle there that the piece contains."""
     copy = f"copy {piece.copy + 1}" + (" mirrored" if piece.mirrored else "")
     lines = [f"Piece Name: {piece.name}"]
     if piece.size is not None:
@@ -214,14 +217,15 @@ def _piece_text(layout, piece, height) -> None:
     if piece.fabric is not None:
         lines.append(f"Fabric: {piece.fabric}")
     lines += ["Quantity: 1", f"Annotation: {copy}"]
+    layers = [LAYER_CUT] * len(lines) + [LAYER_ANNOTATION] * len(piece.annotations.texts)
+    lines += list(piece.annotations.texts)
     extent = math.dist(piece.polygon.bounds[:2], piece.polygon.bounds[2:])
     centre = polylabel(piece.polygon, tolerance=extent / 200.0)
+    room = piece.polygon.boundary.distance(centre)
+    height = min(height, 0.9 * room / (0.8 * (len(lines) - 1))) if len(lines) > 1 else height
     top = centre.y + (len(lines) - 1) * 0.8 * height
-    for k, text in enumerate(lines):
-        layout.add_text(_one_line(text), height=height, dxfattribs={"layer": LAYER_CUT, "insert": (centre.x, top - k * 1.6 * height)})
-    for k, text in enumerate(piece.annotations.texts):
-        layout.add_text(_one_line(text), height=height, dxfattribs={"layer": LAYER_ANNOTATION,
-                                                          "insert": (centre.x, top - (len(lines) + k) * 1.6 * height)})
+    for k, (text, layer) in enumerate(zip(lines, layers)):
+        layout.add_text(_one_line(text), height=height, dxfattribs={"layer": layer, "insert": (centre.x, top - k * 1.6 * height)})
 
 
 def _one_line(text: str) -> str:
