@@ -11,6 +11,7 @@ ticks and drill crosses are clipped, and the label is made smaller until it fits
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from shapely.geometry import LineString, Point, Polygon
@@ -26,6 +27,7 @@ TEXT_HEIGHT_MM = 5.0  # piece labels; above the 3 mm plotter minimum cutting roo
 MIN_TEXT_REL = 0.2  # a label is made at most this much smaller to fit its piece, else left out
 CHAR_ADVANCE = 0.75  # width of one character cell as a fraction of the text height (HP-GL: 1.5 x char width)
 _GRAIN_STEPS = 12  # shortenings tried before a grain arrow gives up its head
+_UNDRAWABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")  # neither XML 1.0 nor a font has them
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,13 @@ class PieceMarks:
 
     def lines(self) -> tuple[Polyline, ...]:
         return self.grain + self.notches + self.internal + self.sew + self.drill
+
+
+def safe_text(text: str) -> str:
+    """``text`` with each character no drawing can hold (control characters, lone surrogates
+    from a damaged file) written as a visible ``\\xNN``/``\\uNNNN`` escape: SVG stays
+    well-formed XML and the fonts of PNG/PDF get only characters they can set."""
+    return _UNDRAWABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
 
 
 def mark_sizes(marker: PlacedMarker) -> MarkSizes:

@@ -20,7 +20,7 @@ from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from nesting.atomic import atomic_path  # noqa: E402
-from nesting.export.marks import mark_sizes, piece_marks  # noqa: E402
+from nesting.export.marks import mark_sizes, piece_marks, safe_text  # noqa: E402
 from nesting.errors import SpecError  # noqa: E402
 from nesting.export.options import MAX_TILED_PAGES, ExportOptions  # noqa: E402
 from nesting.export.placed import PlacedMarker  # noqa: E402
@@ -62,7 +62,7 @@ def _draw_marker(ax, marker: PlacedMarker, font_points: float, window=None) -> N
         grain += marks.grain
         other += marks.notches + marks.internal + marks.sew + marks.drill
         if labels and marks.label_height > 0:
-            ax.text(*marks.label_at, piece.label, rotation=marks.label_angle, rotation_mode="anchor",
+            ax.text(*marks.label_at, safe_text(piece.label), rotation=marks.label_angle, rotation_mode="anchor",
                     ha="center", va="center", fontsize=font_points * marks.label_height / sizes.text,
                     parse_math=False)
     ax.add_collection(LineCollection(grain, colors="#a50f15", linewidths=0.6))
@@ -88,7 +88,7 @@ def _headline(marker: PlacedMarker) -> str:
     status = "meets it" if marker.meets_target else f"{target - utilization:.2f} points below"
     line = (f"{marker.input or 'marker'}: length {marker.length:.2f}{units}, width {marker.width:g}{units}, "
             f"utilization {utilization:.2f} % (target {target:.0f} %: {status})")
-    return line + (f"; {marker.units_note}" if marker.units_note else "")
+    return safe_text(line + (f"; {marker.units_note}" if marker.units_note else ""))
 
 
 def _target_line(ax, marker: PlacedMarker) -> None:

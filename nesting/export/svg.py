@@ -7,17 +7,15 @@ whose ``data-*`` attributes say which piece and copy it is and how it was turned
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 from nesting.atomic import atomic_path
 from nesting.export import cutorder
-from nesting.export.marks import mark_sizes, piece_marks
+from nesting.export.marks import mark_sizes, piece_marks, safe_text
 from nesting.export.options import ExportOptions
 from nesting.export.placed import PlacedMarker
 
 SVG_NS = "http://www.w3.org/2000/svg"
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")  # no XML 1.0 character
 _STYLE = """
 .fabric { fill: #fbfaf5; stroke: #000; stroke-width: 0.8 }
 .cut { fill: #9ecae1; fill-opacity: 0.75; fill-rule: evenodd; stroke: #08306b; stroke-width: 0.5 }
@@ -27,12 +25,6 @@ _STYLE = """
 .sew { fill: none; stroke: #006d2c; stroke-width: 0.3; stroke-dasharray: 1 1 }
 .label { font-family: sans-serif; text-anchor: middle; dominant-baseline: middle }
 """
-
-
-def xml_text(text: str) -> str:
-    """``text`` with each character XML 1.0 cannot hold (control characters in a piece name)
-    written as a visible ``\\xNN`` escape, so the file stays well-formed."""
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
 
 
 def number(value: float) -> str:
@@ -52,13 +44,13 @@ def svg_tree(marker: PlacedMarker) -> ET.ElementTree:
         "data-units": marker.units, "data-length": number(length), "data-width": number(width),
         "data-utilization": number(marker.utilization),
     })
-    ET.SubElement(root, "title").text = xml_text(f"{marker.input or 'marker'}: marker {length:.1f} x {width:g}")
+    ET.SubElement(root, "title").text = safe_text(f"{marker.input or 'marker'}: marker {length:.1f} x {width:g}")
     description = (f"length {length:.3f}, width {width:g}, utilization {marker.utilization * 100:.2f} % "
                    f"(target {marker.target_utilization * 100:.0f} %), {len(marker.pieces)} pieces; "
                    f"{plan.summary(marker.units)}; coordinates in mm, y up")
     if marker.units_note:
         description += f"; {marker.units_note}"
-    description = xml_text(description).replace("--", "- -")  # "--" may not appear in a comment
+    description = safe_text(description).replace("--", "- -")  # "--" may not appear in a comment
     root.append(ET.Comment(f" {description} "))
     ET.SubElement(root, "desc").text = description
     ET.SubElement(root, "style").text = _STYLE
@@ -66,8 +58,8 @@ def svg_tree(marker: PlacedMarker) -> ET.ElementTree:
     ET.SubElement(frame, "rect", {"class": "fabric", "x": "0", "y": "0", "width": number(length), "height": number(width)})
     for index, piece in enumerate(marker.pieces):
         group = ET.SubElement(frame, "g", {
-            "class": "piece", "id": f"piece-{index}", "data-id": xml_text(piece.id), "data-name": xml_text(piece.name),
-            "data-size": xml_text(piece.size or ""), "data-copy": str(piece.copy), "data-rotation": number(piece.rotation),
+            "class": "piece", "id": f"piece-{index}", "data-id": safe_text(piece.id), "data-name": safe_text(piece.name),
+            "data-size": safe_text(piece.size or ""), "data-copy": str(piece.copy), "data-rotation": number(piece.rotation),
             "data-mirrored": "true" if piece.mirrored else "false", "data-cut-order": str(order[index]),
         })
         rings = [piece.polygon.exterior, *piece.polygon.interiors]
@@ -83,7 +75,7 @@ def svg_tree(marker: PlacedMarker) -> ET.ElementTree:
                 "class": "label", "font-size": number(marks.label_height),
                 "transform": f"translate({number(x)} {number(y)}) scale(1 -1) rotate({number(-marks.label_angle)})",
             })
-            label.text = xml_text(piece.label)
+            label.text = safe_text(piece.label)
     ET.indent(root, space=" ")
     return ET.ElementTree(root)
 
