@@ -8,7 +8,8 @@ from shapely.geometry import LineString, box
 
 from nesting.errors import SpecError
 from nesting.export import view_of
-from nesting.export.hpgl import plt_text
+from nesting.export.hpgl import header_spot, plt_text
+from nesting.export.marks import text_box
 from nesting.export.options import ExportOptions, PltTools
 from tests.export_oracles import marked_marker, read_hpgl
 
@@ -96,3 +97,23 @@ def test_instance_markers_say_one_unit_is_one_mm():
 def test_impossible_plotter_options_are_user_errors(make):
     with pytest.raises(SpecError):
         make()
+
+
+@pytest.mark.parametrize("rotation", [0, 90])
+def test_every_label_starts_inside_the_marker_and_the_header_on_free_fabric(view, rotation):
+    plot = read_hpgl(plt_text(view, ExportOptions(plt_rotation=rotation)))
+    move = _in_plotter_frame(view, rotation)
+    fabric = move(box(0, 0, view.length, view.width)).buffer(UNIT_MM)
+    assert all(fabric.covers(shapely.Point(x * UNIT_MM, y * UNIT_MM)) for _pen, (x, y), _text in plot.labels)
+    (header,) = [at for _pen, at, text in plot.labels if "utilization" in text]
+    start = shapely.Point(header[0] * UNIT_MM, header[1] * UNIT_MM)
+    assert not any(move(p.polygon).contains(start) for p in view.pieces)
+
+
+def test_header_spot_is_a_box_of_free_fabric(view):
+    text = "marker: length 560.0 mm, width 700 mm, utilization 80.00 %"
+    (x, y), angle, height = header_spot(view, text, 5.0)
+    label = text_box((x, y), angle, text, height)
+    assert box(0, 0, view.length, view.width).covers(label)
+    assert all(p.polygon.intersection(label).area <= 1e-9 for p in view.pieces)
+    assert header_spot(view, "x" * 100_000, 5.0) is None, "a header that fits nowhere is left out"
