@@ -28,6 +28,7 @@ from nesting.export import view_of
 from nesting.export.options import PltTools
 from nesting.export.placed import from_file
 from nesting.export.plot import figure
+from patterns import read_pieces
 from tests.conftest import EXAMPLE, SHARED
 
 dxfgrabber = pytest.importorskip("dxfgrabber")
@@ -41,13 +42,21 @@ CASES = {
     "accumark": (SHARED / "data/dxf/aama_accumark_men_classic_tee.dxf", "50=2"),
     "clo": (SHARED / "data/dxf/astm_clo3d72_w_ss_tshirt.dxf", "XS=2"),
 }
+MORE = [  # every other shared pattern with marks, in its sample size (pytest -m slow)
+    "aama_accumark_gmh2446f17_sewlines", "aama_accumark_orilegwb",
+    "aama_accumark_wm_slim_tank", "aama_browzwear_crew_tee", "astm_accumark_glx4802s19_metric",
+    "astm_accumark_orilegwb", "astm_clo3d_pattern", "astm_richpeace_s350_tshirt",
+]
 
 
-@pytest.fixture(scope="module", params=list(CASES))
+@pytest.fixture(scope="module", params=[*CASES, *(pytest.param(name, marks=pytest.mark.slow) for name in MORE)])
 def exported(request, tmp_path_factory):
-    source, sizes = CASES[request.param]
+    source, sizes = CASES.get(request.param, (SHARED / f"data/dxf/{request.param}.dxf", None))
     if not source.exists():
         pytest.skip(f"{source} is not available")
+    if sizes is None:
+        pieces, report = read_pieces(source)
+        sizes = report.get("sample_size") if report.get("sample_size") in report["sizes"] else report["sizes"][0]
     out = tmp_path_factory.mktemp(request.param)
     assert main(["marker", str(source), "--width", "1500", "--sizes", sizes, "--iterations", "1",
                  "--formats", "json,dxf,plt,svg", "--out", str(out), "--quiet"]) == 0
@@ -227,7 +236,9 @@ def test_plt_read_by_ezhpgl_in_strict_mode_tools_per_kind_and_marks_on_their_pie
     assert len(by_tool[tools.cut]) == contours
     notches = [Point(n.x, n.y) for p in view.pieces for n in p.annotations.notches]
     assert len(by_tool.get(tools.notch, [])) == len(notches)
-    assert all(min(Point(t.coords[0]).distance(n) for n in notches) <= UNIT_MM for t in by_tool.get(tools.notch, []))
+    outlines = shapely.MultiLineString([ring for p in view.pieces for ring in (p.polygon.exterior, *p.polygon.interiors)])
+    assert all(outlines.distance(Point(t.coords[0])) <= UNIT_MM for t in by_tool.get(tools.notch, [])), \
+        "each notch tick starts on a cut line"
     drills = [Point(h) for p in view.pieces for h in p.annotations.drill_holes]
     assert len(by_tool.get(tools.drill, [])) == len(drills)
     rectangle = box(0, 0, document["length"], document["width"]).exterior
