@@ -18,8 +18,8 @@ from cli import main
 from nesting.errors import SpecError
 from nesting.export import MAX_EXPORT_PIECES, view_of, write
 from nesting.export.clip import clip_line
-from nesting.export.marks import safe_text
 from nesting.export.cutorder import plan
+from nesting.export.marks import safe_text
 from nesting.export.options import ExportOptions
 from nesting.export.placed import PlacedMarker, PlacedPiece
 from tests.conftest import EXAMPLE

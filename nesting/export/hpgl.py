@@ -19,7 +19,7 @@ from shapely.ops import polylabel
 
 from nesting.atomic import write_text
 from nesting.export import cutorder
-from nesting.export.marks import CHAR_ADVANCE, MIN_TEXT_REL, label_height, mark_sizes, piece_marks, text_box
+from nesting.export.marks import CHAR_ADVANCE, MIN_TEXT_REL, label_height, mark_sizes, piece_marks
 from nesting.export.options import ExportOptions
 from nesting.export.placed import PlacedMarker
 
