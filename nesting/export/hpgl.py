@@ -19,7 +19,7 @@ from shapely.ops import polylabel
 
 from nesting.atomic import write_text
 from nesting.export import cutorder
-from nesting.export.marks import CHAR_ADVANCE, MIN_TEXT_REL, label_height, mark_sizes, piece_marks
+from nesting.export.marks import CHAR_ADVANCE, label_height, mark_sizes, piece_marks
 from nesting.export.options import ExportOptions
 from nesting.export.placed import PlacedMarker
 
@@ -118,7 +118,7 @@ def _drawn(marker, frame, plan, marks) -> list[str]:
 def header_spot(marker: PlacedMarker, text: str, height: float):
     """Where the header label fits on fabric no piece covers: ``(middle, angle, height)``,
     tried in the largest free areas, along and across the marker, from ``height`` down to
-    ``MIN_TEXT_REL`` of it; None when it fits nowhere (it is then left out of the plot)."""
+    ``MIN_TEXT_REL`` of it (`label_height`); None when it fits nowhere (then it is not plotted)."""
     fabric = box(0.0, 0.0, marker.length, marker.width)
     pieces = shapely.union_all([p.polygon for p in marker.pieces]) if marker.pieces else None
     free = fabric.difference(pieces) if pieces is not None else fabric
@@ -128,7 +128,7 @@ def header_spot(marker: PlacedMarker, text: str, height: float):
         middle = polylabel(area, tolerance=math.dist(area.bounds[:2], area.bounds[2:]) / 200.0)
         for angle in (0.0, 90.0):
             fitted = label_height(area, (middle.x, middle.y), angle, text, height)
-            if fitted >= MIN_TEXT_REL * height:
+            if fitted:
                 return (middle.x, middle.y), angle, fitted
     return None
 
