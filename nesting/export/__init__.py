@@ -56,13 +56,6 @@ def view_of(marker):
     return marker if isinstance(marker, PlacedMarker) else from_marker(marker)
 
 
-def options_of(marker) -> ExportOptions:
-    """The export options a live marker was nested for: its spec's ``[plt] tools``, if any."""
-    spec = getattr(marker, "spec", None)
-    tools = getattr(spec, "plt_tools", None)
-    return ExportOptions(plt_tools=tools) if tools is not None else ExportOptions()
-
-
 def check(view, formats, options: ExportOptions) -> None:
     """Refuse, before anything is written, what the writers cannot do in bounded time."""
     if len(view.pieces) > MAX_EXPORT_PIECES:
@@ -74,12 +67,8 @@ def check(view, formats, options: ExportOptions) -> None:
         pdf_pages_mm(view, options)
 
 
-def write(marker, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions | None = None) -> list[Path]:
-    """Write the marker in each format into ``out_dir``; returns the paths written.
-
-    Without ``options``, a live marker is written with its spec's options (`options_of`).
-    """
-    options = options_of(marker) if options is None else options
+def write(marker, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions = ExportOptions()) -> list[Path]:
+    """Write the marker in each format into ``out_dir``; returns the paths written."""
     view = view_of(marker)
     check(view, formats, options)
     out_dir = Path(out_dir)
@@ -91,7 +80,7 @@ def write(marker, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions | Non
     return written
 
 
-def export_file(marker_path, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions | None = None) -> tuple[object, list[Path]]:
+def export_file(marker_path, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions = ExportOptions()) -> tuple[object, list[Path]]:
     """``nest export``: re-verify a marker/1 file and write it again in ``formats``, without nesting.
 
     Returns the export view (for its summary) and the paths written. Raises `MarkerFileError`
@@ -100,7 +89,7 @@ def export_file(marker_path, out_dir, formats=DEFAULT_FORMATS, options: ExportOp
     from nesting.export.placed import from_file
 
     view = from_file(marker_path)
-    return view, write(view, out_dir, formats, options or ExportOptions())
+    return view, write(view, out_dir, formats, options)
 
 
 def cut_summary(marker) -> str:

@@ -93,6 +93,12 @@ class ExportOptions:
             raise SpecError(f"--plt-rotation must be one of {', '.join(map(str, PLT_ROTATIONS))}, got {self.plt_rotation}")
         self.pdf_page_mm()
 
+    @classmethod
+    def from_spec(cls, spec) -> ExportOptions:
+        """The options a marker spec sets (its ``[plt] tools``), the defaults for the rest."""
+        tools = getattr(spec, "plt_tools", None)
+        return cls(plt_tools=tools) if tools is not None else cls()
+
     def pdf_page_mm(self) -> tuple[float | None, float]:
         """(along, across) the page in mm, landscape; ``along`` is None for a roll (no fixed length)."""
         if self.pdf_page.upper() in PAGES_MM:
