@@ -8,9 +8,10 @@ from shapely.geometry import LineString, box
 
 from nesting.errors import SpecError
 from nesting.export import view_of
-from nesting.export.hpgl import header_spot, plt_text
+from nesting.export.hpgl import PlotterFrame, header_spot, plt_text
 from nesting.export.marks import text_box
 from nesting.export.options import ExportOptions, PltTools
+from nesting.export.placed import PlacedMarker, PlacedPiece
 from tests.export_oracles import marked_marker, read_hpgl
 
 UNIT_MM = 1 / 40
@@ -117,3 +118,15 @@ def test_header_spot_is_a_box_of_free_fabric(view):
     assert box(0, 0, view.length, view.width).covers(label)
     assert all(p.polygon.intersection(label).area <= 1e-9 for p in view.pieces)
     assert header_spot(view, "x" * 100_000, 5.0) is None, "a header that fits nowhere is left out"
+
+
+def test_a_point_off_the_marker_raises_instead_of_being_clamped():
+    frame = PlotterFrame(100.0, 50.0, 0)
+    assert frame.units(100.0, 50.0) == (4000, 2000)
+    for point in [(-0.5, 10.0), (10.0, 50.5), (100.5, 0.0)]:
+        with pytest.raises(ValueError, match="outside the marker"):
+            frame.units(*point)
+    sticking_out = PlacedMarker(50.0, 100.0, "mm", "", 0.92,
+                                (PlacedPiece("A", "A", None, 0, 0.0, False, box(-5, 0, 20, 20)),), document={})
+    with pytest.raises(ValueError, match="outside the marker"):
+        plt_text(sticking_out)
