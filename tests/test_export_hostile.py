@@ -11,17 +11,18 @@ import pytest
 import shapely
 from hypothesis import given
 from hypothesis import strategies as st
-from shapely.geometry import LineString, MultiPoint, box
+from shapely.geometry import LineString, MultiPoint, Point, box
 from shapely.ops import unary_union
 
 from cli import main
 from nesting.errors import SpecError
 from nesting.export import MAX_EXPORT_PIECES, view_of, write
-from nesting.export.clip import clip_line
+from nesting.export.clip import clip_annotations, clip_line
 from nesting.export.cutorder import plan
-from nesting.export.marks import safe_text
+from nesting.export.marks import MarkSizes, piece_marks, safe_text, text_box
 from nesting.export.options import ExportOptions
 from nesting.export.placed import PlacedMarker, PlacedPiece
+from patterns.piece import Annotations, Notch
 from tests.conftest import EXAMPLE
 from tests.export_oracles import marked_marker, read_hpgl
 
@@ -143,3 +144,26 @@ def test_cut_order_grid_search_is_the_greedy_nearest_order(cells, start):
     marker = PlacedMarker(400.0, 400.0, "mm", "", 0.92, pieces, document={})
     assert plan(marker, start=start).piece_order() == _greedy_order(pieces, start)
 
+
+
+@given(shell=st.lists(st.tuples(coordinate, coordinate), min_size=3, max_size=12),
+       lines=st.lists(points, min_size=1, max_size=4), grain=points,
+       drills=st.lists(st.tuples(coordinate, coordinate), max_size=4), name=st.text(max_size=12))
+def test_every_drawn_mark_lies_on_its_piece(shell, lines, grain, drills, name):
+    """Whatever a pattern's marks do (run off the piece, cross a cut-out), what is drawn stays on it."""
+    polygon = MultiPoint(shell).convex_hull
+    if polygon.geom_type != "Polygon" or polygon.area < 100:
+        return
+    hole = box(40, 40, 50, 50)
+    polygon = polygon.difference(hole) if polygon.buffer(-1).contains(hole) else polygon
+    notches = tuple(Notch(x, y) for x, y in list(polygon.exterior.coords)[:3])
+    raw = Annotations(grain_line=tuple(grain[:2]), notches=notches, internal_lines=tuple(map(tuple, lines)),
+                      sew_lines=tuple(map(tuple, lines[:1])), drill_holes=tuple(drills))
+    piece = PlacedPiece("P", name or "P", "M", 0, 0.0, False, polygon, clip_annotations(raw, polygon))
+    marks = piece_marks(piece, MarkSizes(notch=4.0, text=5.0, arrow=10.0))
+    near = polygon.buffer(1e-6)
+    for line in marks.lines():
+        assert near.covers(LineString(line)), line
+    assert all(polygon.covers(Point(p)) for p in piece.annotations.drill_holes)
+    if marks.label_height:
+        assert polygon.covers(text_box(marks.label_at, marks.label_angle, piece.label, marks.label_height))
