@@ -60,6 +60,8 @@ def read_dxf(path, units=None, **options) -> tuple[list, dict]:
     scale = resolved.to_mm
     if flavor == "aama":
         pieces = read_aama(doc, path, style, scale, settings, decode, report)
+        if style.get("sample size"):
+            pieces = [replace(piece, sample_size=style["sample size"]) for piece in pieces]
         if _is_astm(doc, texts):
             flavor = "astm"
     else:
