@@ -16,6 +16,7 @@ from nesting.nfp import NFPCache, nfp_rings
 from nesting.search import compaction
 from nesting.search.base import Problem, Stop
 from nesting.search.bottom_left import area_order, bottom_left
+from patterns.instances import load_instance
 from patterns.piece import Piece
 from tests.conftest import INSTANCES
 from tests.naive import holed_polygons, non_convex_polygons
@@ -225,8 +226,6 @@ def test_debug_check_raises_on_a_stale_loss_cache():
 
 def test_the_debug_check_holds_through_a_whole_compaction(monkeypatch):
     """NESTING_CHECK_LOSSES=1: every move of a real search is checked against a recomputation."""
-    from patterns.instances import load_instance
-
     monkeypatch.setenv(compaction.CHECK_LOSSES_VARIABLE, "1")
     instance = load_instance(INSTANCES / "shapes1.json")
     zone = shapely.box(5.0, 0.0, 7.0, 3.0)
