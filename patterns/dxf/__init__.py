@@ -72,6 +72,8 @@ def _read(path: Path, settings: ImportOptions, report: dict) -> list:
     scale = resolved.to_mm
     if flavor == "aama":
         pieces = read_aama(doc, path, style, scale, settings, decode, report)
+        if style.get("sample size"):
+            pieces = [replace(piece, sample_size=style["sample size"]) for piece in pieces]
         if _is_astm(doc, texts):
             flavor = "astm"
     elif flavor in ("optitex", "marker-plot"):
