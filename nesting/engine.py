@@ -66,6 +66,7 @@ def nest(
         raise SpecError(f"--warm-start continues with compaction: use --strategy auto or compact, not {config.strategy}")
     compile_seconds = warmup()
     if config.workers > 1:
+        # Deferred: importing the portfolio loads its worker module, which compiles every kernel.
         from nesting.search.portfolio import start_workers
 
         started = time.perf_counter()
@@ -93,7 +94,7 @@ def nest(
                 strategy = functools.partial(get_strategy("compact"), start=start)
             rng = np.random.default_rng(config.seed)
             if config.workers > 1:
-                from nesting.search.portfolio import run_portfolio  # deferred: as start_workers above
+                from nesting.search.portfolio import run_portfolio  # deferred, as above
 
                 layout = run_portfolio(strategy, problem, stop, first, rng)
             else:

@@ -19,6 +19,7 @@ from nesting.config import DEFAULT_CONFIG, NestConfig
 from nesting.engine import nest
 from nesting.errors import SpecError, shown
 from nesting.export import DEFAULT_FORMATS, write
+from nesting.export.options import ExportOptions
 from nesting.limits import Limits, parse_limits
 from nesting.model import Marker
 from nesting.spec import MarkerSpec, rule_step, with_options
@@ -76,7 +77,7 @@ def load_pieces(job: MarkerJob, report: dict | None = None):
     """
     options = {key: value for key, value in (("units", job.units), ("layer", job.layer)) if value}
     pieces, read_report = read_pieces(job.input, **options)
-    selection = select_pieces(pieces, job.sizes, job.fabric, source=job.input)
+    selection = select_pieces(pieces, job.sizes, job.fabric, source=job.input, refused=read_report.get("refused", ()))
     if report is not None:
         report.update(read_report, selection=selection.as_report(), left_out=selection.summary())
     width = job.width if job.width is not None else read_report.get("width")
@@ -153,7 +154,7 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
     if stop is not None:  # a stop while writing leaves the folder as it was, at once
         stop.urgent = "while writing the outputs (the folder is as it was)"
     try:
-        return marker, write_all(marker, job.out, job.formats, also)
+        return marker, write_all(marker, job.out, job.formats, also, ExportOptions.from_spec(spec))
     finally:
         if stop is not None:
             stop.urgent = ""
@@ -165,7 +166,8 @@ def source_digests(pieces) -> dict[str, str]:
             for source in sorted({piece.source for piece in pieces if piece.source}) if Path(source).is_file()}
 
 
-def write_all(marker: Marker, out, formats, also: dict | None = None) -> list[Path]:
+def write_all(marker: Marker, out, formats, also: dict | None = None,
+              options: ExportOptions = ExportOptions()) -> list[Path]:
     """Write every format (and ``also``'s files) as one set that replaces ``out`` as a whole.
 
     An abort or a failure while writing (a full disk, a second Ctrl-C) leaves ``out`` as it
@@ -179,12 +181,12 @@ def write_all(marker: Marker, out, formats, also: dict | None = None) -> list[Pa
     view = view_of(marker)  # once: every writer draws from it
     others = tuple(f for f in formats if f != "json")
     with staged_folder(out) as staging:
-        names = [path.name for path in write(view, staging, others)]
+        names = [path.name for path in write(view, staging, others, options)]
         for name, text in (also or {}).items():
             write_text(staging / name, text)
             names.append(name)
         if "json" in formats:
-            names += [path.name for path in write(view, staging, ("json",))]
+            names += [path.name for path in write(view, staging, ("json",), options)]
     return [check_folder(out) / name for name in names]
 
 
