@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,10 @@ def _json_files() -> dict[str, str]:
     return files
 
 
-def _toml_files() -> dict[str, str]:
+def _toml_files(folder: Path) -> dict[str, str]:
+    """Spec and jobs files; the example pattern named relative to ``folder`` inside the repository
+    (a spec's paths are relative to it), absolute elsewhere."""
+    tee = os.path.relpath(EXAMPLE, folder) if folder.resolve().is_relative_to(ROOT) else str(EXAMPLE)
     big = "1" * 5000
     hexa = "0x" + "f" * 5000
     zones = "\n".join(f"[[fabric.zones]]\nrect = [{20 * k}, 0, {20 * k + 5}, 5]" for k in range(2000))
@@ -124,11 +128,11 @@ def _toml_files() -> dict[str, str]:
         "spec_big_int.toml": f'patterns = ["small.json"]\nspacing = {big}\n',
         "spec_hex_int.toml": f'patterns = ["small.json"]\nspacing = {hexa}\n',
         "spec_deep.toml": "a = " + "[" * 100_000 + "]" * 100_000 + "\n",
-        "spec_sizes_hex.toml": f'patterns = ["{EXAMPLE}"]\n[sizes]\nM = {hexa}\n[fabric]\nwidth = 1500\n',
-        "spec_free_tiny.toml": f'patterns = ["{EXAMPLE}"]\n[fabric]\nwidth = 1500\n[rules]\nrotations = "free:1e-9"\n',
-        "spec_zone_far.toml": f'patterns = ["{EXAMPLE}"]\n[fabric]\nwidth = 1500\n'
+        "spec_sizes_hex.toml": f'patterns = ["{tee}"]\n[sizes]\nM = {hexa}\n[fabric]\nwidth = 1500\n',
+        "spec_free_tiny.toml": f'patterns = ["{tee}"]\n[fabric]\nwidth = 1500\n[rules]\nrotations = "free:1e-9"\n',
+        "spec_zone_far.toml": f'patterns = ["{tee}"]\n[fabric]\nwidth = 1500\n'
                               '[[fabric.zones]]\nrect = [1e9, 0, 1.0001e9, 100]\n',
-        "spec_zones_2000.toml": f'patterns = ["{EXAMPLE}"]\n[fabric]\nwidth = 1500\n{zones}\n',
+        "spec_zones_2000.toml": f'patterns = ["{tee}"]\n[fabric]\nwidth = 1500\n{zones}\n',
         "jobs_big_int.toml": f'[[job]]\nname = "a"\ninput = "small.json"\ntime = {big}\n',
         "jobs_hex_int.toml": f'[[job]]\nname = "a"\ninput = "small.json"\ntime = {hexa}\n',
         "jobs_hex_seed.toml": f'[[job]]\nname = "a"\ninput = "small.json"\nseed = {hexa}\n',
@@ -229,7 +233,7 @@ def _dxf_files(folder: Path) -> None:
 def write_files(folder: Path, small_only: bool = False) -> None:
     """Write every input file of the corpus into ``folder`` (only the small ones with ``small_only``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in {**_json_files(), **_toml_files()}.items():
+    for name, text in {**_json_files(), **_toml_files(folder)}.items():
         if not small_only or len(text) <= SMALL_FILE:
             (folder / name).write_text(text)
     scratch = folder if not small_only else folder / ".dxf-scratch"
