@@ -290,16 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from nesting.errors import NestingError, VerificationError
-    from nesting.search.base import Abandoned
+    from nesting.errors import Abandoned, NestingError, VerificationError, was_abandoned
     from patterns.errors import PatternError
 
     try:
         args = build_parser().parse_args(argv)
         return _report_closed_stdout(args.run, args)
-    except Abandoned as stopped:
-        print(f"aborted: stopped {stopped}: nothing written", file=sys.stderr)
-        return 130
     except VerificationError as exc:  # an invalid marker is a bug in the engine: traceback, exit 1
         traceback.print_exc()
         print(f"internal error: nothing was written, the final check refused the marker (a bug: please report it "
@@ -310,6 +306,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USER_ERROR
     except KeyboardInterrupt:
         print("aborted: nothing written", file=sys.stderr)
+        return 130
+    except BaseException as exc:  # last: Abandoned, perhaps wrapped (SystemError)
+        if not was_abandoned(exc):
+            raise
+        while not isinstance(exc, Abandoned):  # a signal lands in compiled code too: find its reason
+            exc = exc.__cause__ or exc.__context__
+        print(f"aborted: stopped {exc}: nothing written", file=sys.stderr)
         return 130
 
 

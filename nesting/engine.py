@@ -17,13 +17,13 @@ from dataclasses import replace
 import numpy as np
 
 from nesting.config import DEFAULT_CONFIG, NestConfig, Tolerances
-from nesting.errors import InfeasibleError, SpecError
+from nesting.errors import Abandoned, InfeasibleError, SpecError, was_abandoned
 from nesting.geometry import Prepared, prepare
 from nesting.kernels import warmup
 from nesting.model import Fabric, Marker, MarkerRules, Placement, near_rotation, placed_polygon
 from nesting.nfp import NFPCache
 from nesting.search import get_strategy
-from nesting.search.base import Abandoned, Layout, Listener, Problem, Stop
+from nesting.search.base import Layout, Listener, Problem, Stop
 from nesting.shelf import shelf_layout
 from nesting.verify import verify
 
@@ -99,7 +99,9 @@ def nest(
                 layout = run_portfolio(strategy, problem, stop, first, rng)
             else:
                 layout = strategy(problem, stop, first, rng)
-    except Abandoned:  # stopped, or out of time, before the first marker: the fallback stands
+    except BaseException as exc:  # stopped, or out of time, before the first marker: the fallback stands
+        if not was_abandoned(exc):
+            raise
         problem = Problem(prep, cache, config)
         layout = start if start is not None else shelf_layout(prep)
         why = "stopped" if stop.requested else "the budget ended"

@@ -33,3 +33,23 @@ class MarkerFileError(NestingError, ValueError):
 
 class OutputError(NestingError):
     """An output folder that cannot be written (names the folder and the reason); nothing there changed."""
+
+
+class Abandoned(BaseException):
+    """The work in progress was given up (a stop request or the deadline before anything to keep).
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it. Raised
+    from a signal handler, it may surface wrapped (a SystemError from a compiled callback):
+    `was_abandoned` looks through the chain.
+    """
+
+
+def was_abandoned(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is, or was caused by, `Abandoned`."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, Abandoned):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False

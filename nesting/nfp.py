@@ -133,7 +133,7 @@ class NFPCache:
     """
 
     def __init__(self, shapes, fixed: int = 0, stop=None):
-        from nesting.search.base import Abandoned
+        from nesting.errors import Abandoned
 
         n = len(shapes)
         start = time.perf_counter()

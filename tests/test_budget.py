@@ -18,12 +18,12 @@ from shapely.geometry import Polygon, box
 from nesting.atomic import check_folder, staged_folder
 from nesting.config import NestConfig
 from nesting.engine import Problem, nest, to_marker
-from nesting.errors import OutputError, SpecError
+from nesting.errors import Abandoned, OutputError, SpecError
 from nesting.geometry import prepare
 from nesting.limits import Limits, parse_limits
 from nesting.model import Fabric, Margins
 from nesting.nfp import NFPCache, nfp_rings
-from nesting.search.base import Abandoned, Stop
+from nesting.search.base import Stop
 from nesting.shelf import shelf_layout
 from nesting.verify import violations
 from patterns.piece import Piece

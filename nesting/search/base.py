@@ -17,6 +17,7 @@ import numpy as np
 
 from nesting.collision import CollisionCore
 from nesting.config import NestConfig
+from nesting.errors import Abandoned
 from nesting.geometry import Prepared
 from nesting.nfp import NFPCache
 
@@ -50,13 +51,6 @@ class Problem:
     def utilization_at(self, length_grid: float) -> float:
         area = sum(self.prep.pieces[p].area for p in self.prep.item_piece)
         return area / (self.prep.fabric.width * length_grid / self.prep.scale)
-
-
-class Abandoned(BaseException):
-    """The work in progress was given up (a stop request or the deadline before anything to keep).
-
-    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it.
-    """
 
 
 @dataclass
