@@ -168,6 +168,15 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    try:
+        from workbench import serve
+    except ImportError as exc:
+        raise UserError(f"nest serve needs the web extra: pip install '.[web]' ({exc})") from None
+    serve(args.host, args.port, args.workspace)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from nesting.config import DEFAULT_CONFIG
     from nesting.export import DEFAULT_FORMATS
@@ -251,6 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--iterations", type=int, help="iteration budget for ours instead of --time (reproducible)")
     bench.add_argument("--out", required=True, help="output folder: results.json, results.md, *.png, markers/")
     bench.set_defaults(run=cmd_bench)
+
+    serve = commands.add_parser("serve", help="the marker workbench in the browser (needs the web extra)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind; beyond localhost a token is required")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workspace", default=".", help="the folder it reads patterns from and writes markers to")
+    serve.set_defaults(run=cmd_serve)
     return parser
 
 
