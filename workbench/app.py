@@ -23,7 +23,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from nesting.errors import NestingError, VerificationError
+from nesting.errors import MarkerFileError, NestingError, VerificationError
 from nesting.export import available_formats
 from nesting.job import MarkerJob, check_size, marker_spec, spec_pieces, write_all
 from nesting.model import Marker
@@ -355,7 +355,10 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
         name = request.path_params["format"]
         if name not in available_formats():
             raise RequestError(f"format: {name!r} is not one of {', '.join(available_formats())}")
-        problems = await asyncio.to_thread(verify_file, stored.folder / "marker.json")
+        try:
+            problems = await asyncio.to_thread(verify_file, stored.folder / "marker.json")
+        except MarkerFileError as exc:
+            problems = [_user_message(exc, root)]
         if problems:  # the gate: a file is offered only while its marker.json verifies
             return fail(409, f"{stored.folder.name}/marker.json fails verification: {problems[0]}")
         return FileResponse(stored.folder / f"marker.{name}", filename=f"{stored.folder.name}.{name}")

@@ -42,14 +42,17 @@ class Workspace:
             raise WorkspaceError(f"{relative}: no such file in the workspace")
         return path
 
-    def patterns(self) -> list[str]:
-        """Every pattern file in the workspace, relative to it (hidden folders skipped)."""
+    def patterns(self, limit: int = 500) -> list[str]:
+        """Pattern files in the workspace, relative to it: hidden folders, markers and links out skipped."""
         found = []
         for path in sorted(self.root.rglob("*")):
             relative = path.relative_to(self.root)
-            if (path.suffix.lower() in PATTERN_SUFFIXES and path.is_file() and relative.parts[0] != "markers"
-                    and not any(part.startswith(".") for part in relative.parts)):
+            if (path.suffix.lower() in PATTERN_SUFFIXES and relative.parts[0] != "markers"
+                    and not any(part.startswith(".") for part in relative.parts)
+                    and path.resolve().is_relative_to(self.root) and path.is_file()):
                 found.append(relative.as_posix())
+                if len(found) == limit:
+                    break
         return found
 
     def save_upload(self, name: str, data: bytes) -> Path:
