@@ -6,7 +6,7 @@
 const SVG = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
 const state = {
-  options: [], formats: [], maxUpload: 0, pattern: null, job: null, source: null,
+  options: [], formats: [], maxUpload: Infinity, pattern: null, job: null, source: null,
   markerId: null,       // the stored, verified marker the edits start from
   view: null,           // the marker drawn now (server's view of the current placements)
   placements: null,     // current placements [{x, y, rotation, mirrored}], in the stored marker's order
@@ -470,15 +470,8 @@ function turn(action) {
 // ---- start -----------------------------------------------------------------------------------
 
 async function start() {
-  const data = await api("GET", "/api/options");
-  state.options = data.options;
-  state.formats = data.formats.filter((f) => f !== "png");
-  state.maxUpload = data.max_upload;
-  buildForm();
-  drawChart();
-  updateTools();
+  // Listeners first: a file chosen while the options load is not lost.
   installMouse();
-  await loadFiles();
   $("open").addEventListener("click", openPattern);
   $("upload").addEventListener("change", (event) => event.target.files[0] && uploadPattern(event.target.files[0]));
   $("nest").addEventListener("click", startNest);
@@ -495,6 +488,14 @@ async function start() {
     else if (event.key === "f") turn("flip");
     else if (event.key === "z" && (event.ctrlKey || event.metaKey)) undo();
   });
+  const data = await api("GET", "/api/options");
+  state.options = data.options;
+  state.formats = data.formats.filter((f) => f !== "png");
+  state.maxUpload = data.max_upload;
+  buildForm();
+  drawChart();
+  updateTools();
+  await loadFiles();
 }
 
 start().catch((error) => message(error.message, true));
