@@ -1,6 +1,7 @@
 """The workbench page in a real browser: headless Chromium driven by Selenium.
 
-Loads the page, uploads the bundled tee, nests it, counts the drawn pieces against the
+Loads the page, uploads the bundled tee, nests it (``WORKBENCH_SCREENSHOT=docs/workbench.png``
+saves the page at that moment), counts the drawn pieces against the
 marker file, drags a piece onto another and sees the collision, compacts, downloads
 marker.json and checks it with `nest verify`'s file check. Skipped without Chromium and its
 driver (Debian's ``chromium`` and ``chromium-driver``; CI installs them).
@@ -9,6 +10,7 @@ driver (Debian's ``chromium`` and ``chromium-driver``; CI installs them).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import threading
@@ -22,6 +24,7 @@ uvicorn = pytest.importorskip("uvicorn")
 webdriver = pytest.importorskip("selenium.webdriver")
 
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -64,7 +67,7 @@ def browser(tmp_path):
     downloads.mkdir()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1100"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1600,1000"):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
@@ -77,10 +80,9 @@ def browser(tmp_path):
 def wait(driver, condition, seconds=90):
     try:
         return WebDriverWait(driver, seconds, poll_frequency=0.2).until(lambda d: condition(d))
-    except Exception:
-        driver.save_screenshot("/tmp/wbfail.png")
-        print("STATUS", status(driver), "MSG", driver.find_element(By.ID, "message").text)
-        raise
+    except TimeoutException:
+        raise AssertionError(f"timed out; the page says: status {status(driver)!r}, "
+                             f"message {driver.find_element(By.ID, 'message').text!r}") from None
 
 
 def status(driver) -> str:
@@ -107,6 +109,9 @@ def test_upload_nest_drag_compact_download(server, browser):
     assert len(pieces) == len(placed) == 10
     assert browser.find_elements(By.CSS_SELECTOR, "#chart polyline.curve")  # utilization over time
     assert not browser.find_elements(By.CSS_SELECTOR, "#marker g.piece.collides")
+    if os.environ.get("WORKBENCH_SCREENSHOT"):  # how docs/workbench.png is made
+        ActionChains(browser).move_to_element(pieces[0]).perform()
+        browser.save_screenshot(os.environ["WORKBENCH_SCREENSHOT"])
 
     fronts = [g for g in pieces if g.get_attribute("data-name") == "FRONT"]
     backs = [g for g in pieces if g.get_attribute("data-name") == "BACK"]
