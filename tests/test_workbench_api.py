@@ -278,3 +278,16 @@ def test_every_format_downloads_after_the_gate(bench, tmp_path):
         assert client.get(f"/api/markers/{marker_id}/files/dxf").status_code == 409
     finally:
         files["json"].replace(bench["workspace"] / "markers" / marker_id / "marker.json")
+
+
+def test_a_json_instance_is_nested_on_its_own_width(tmp_path):
+    instance = Path(__file__).resolve().parents[1] / "benchmarks" / "instances" / "fu.json"
+    client = client_for(tmp_path)
+    table = client.post("/api/upload?name=fu.json", content=instance.read_bytes())
+    assert table.status_code == 200 and table.json()["units"] == "instance"
+    assert sum(r["quantity"] for r in table.json()["pieces"]) == sum(
+        item["demand"] for item in json.loads(instance.read_text())["items"])
+    job = client.post("/api/jobs", json={"pattern": "uploads/fu.json", "time": 1}).json()
+    events = events_of(client, job["job_id"])
+    assert events[-1][0] == "done", events[-1]
+    assert verify_file(tmp_path / events[-1][1]["folder"] / "marker.json", instance=instance) == []

@@ -113,11 +113,18 @@ def test_upload_nest_drag_compact_download(server, browser):
         ActionChains(browser).move_to_element(pieces[0]).perform()
         browser.save_screenshot(os.environ["WORKBENCH_SCREENSHOT"])
 
-    fronts = [g for g in pieces if g.get_attribute("data-name") == "FRONT"]
-    backs = [g for g in pieces if g.get_attribute("data-name") == "BACK"]
-    ActionChains(browser).move_to_element(fronts[0]).click_and_hold().move_by_offset(5, 5) \
-        .move_to_element(backs[0]).release().perform()
-    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#marker g.piece.collides")) >= 2, 30)
+    def drag_front_onto_back():
+        drawn = browser.find_elements(By.CSS_SELECTOR, "#marker g.piece")
+        front = next(g for g in drawn if g.get_attribute("data-name") == "FRONT")
+        back = next(g for g in drawn if g.get_attribute("data-name") == "BACK")
+        ActionChains(browser).move_to_element(front).click_and_hold().move_by_offset(5, 5) \
+            .move_to_element(back).release().perform()
+        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#marker g.piece.collides")) >= 2, 30)
+
+    drag_front_onto_back()
+    browser.find_element(By.ID, "undo").click()
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "#marker g.piece.collides"), 30)
+    drag_front_onto_back()
     shown = browser.find_element(By.ID, "violations").text
     assert "overlaps" in shown
     assert all(link.get_attribute("class") == "disabled"

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import secrets
+import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from workbench.workspace import Workspace, WorkspaceError
 STATIC = Path(__file__).with_name("static")
 MAX_UPLOAD = 32 * 2**20  # bytes: a graded CAD export is a few MB
 MAX_TIME = 3600.0  # seconds of one search from the page
+KEPT_JOBS = 20  # finished jobs whose events stay readable
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 TOKEN_COOKIE = "workbench_token"
 
@@ -81,6 +83,8 @@ class Workbench:
     def start(self, search: runner.Search) -> Job:
         if self.running():
             raise RequestError("a job is already running: stop it first")
+        for old in list(self.jobs)[:-KEPT_JOBS]:  # finished long ago: their event lists go
+            del self.jobs[old]
         job = Job(search, self.store)
         self.jobs[job.id] = job
         return job
@@ -421,6 +425,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workspace=".", max_upload: 
     """Run the workbench with uvicorn until Ctrl-C; a token guards it whenever it is bound beyond localhost."""
     import uvicorn
 
+    try:  # a clear one-line error (exit 2) rather than the server's own exit when the port is taken
+        socket.create_server((host, port)).close()
+    except OSError as exc:
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     local = host in LOCAL_HOSTS
     token = None if local else secrets.token_urlsafe(18)
     app = create_app(workspace, token=token, max_upload=max_upload, allowed_hosts=LOCAL_HOSTS if local else None)

@@ -97,5 +97,6 @@ def view(marker: Marker) -> dict:
         entry.update(index=k, may_flip=piece.flip, turns=len(piece.rotations_for(placement.mirrored)))
     margins = marker.fabric.margins
     document["margins"] = {"bottom": margins.bottom, "top": margins.top, "start": margins.start, "end": margins.end}
+    document["zones"] = [[list(p) for p in zone.exterior.coords[:-1]] for zone in marker.fabric.zones]
     document.pop("rules", None)  # the source outlines: the page needs only what is placed
     return document

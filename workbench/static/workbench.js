@@ -256,6 +256,7 @@ function drawMarker(marker, involved, live = false) {
     el("rect", { x: m.start, y: m.bottom, width: Math.max(0, marker.length - m.start - m.end),
       height: marker.width - m.bottom - m.top, class: "margin" }, world);
   }
+  for (const zone of marker.zones || []) el("path", { d: ringPath(zone), class: "zone" }, world);
   const colliding = new Set(involved);
   for (const [k, piece] of marker.pieces.entries()) {
     const g = el("g", {
