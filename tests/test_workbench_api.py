@@ -291,3 +291,12 @@ def test_a_json_instance_is_nested_on_its_own_width(tmp_path):
     events = events_of(client, job["job_id"])
     assert events[-1][0] == "done", events[-1]
     assert verify_file(tmp_path / events[-1][1]["folder"] / "marker.json", instance=instance) == []
+
+
+def test_the_page_offers_nest_markers_own_options(tmp_path):
+    from nesting.job import MarkerJob
+
+    offered = client_for(tmp_path).get("/api/options").json()["options"]
+    assert {option["name"] for option in offered} <= set(MarkerJob.option_names())
+    assert {"width", "sizes", "fabric", "spacing", "rotations", "flip", "time", "workers"} <= \
+        {option["name"] for option in offered}

@@ -1,7 +1,7 @@
 """The workbench's HTTP API and its one page (Starlette).
 
-State lives in one `Workbench` per app: the open patterns, the jobs and the verified markers,
-each marker written into the workspace when it is made. The page holds edits (and their undo
+State lives in one `Workbench` per app: the jobs and the verified markers, each marker written
+into the workspace when it is made. The page holds edits (and their undo
 history) itself and asks the engine, through this API, about every one of them.
 """
 
@@ -50,7 +50,9 @@ OPTIONS = (
     ("sizes", "size ratio (S=1,M=2)", "text"),
     ("fabric", "fabric code", "text"),
     ("spacing", "spacing (mm)", "number"),
+    ("margin", "margin at the edges (mm)", "number"),
     ("rotations", "rotations (none, 180, 90, free:STEP)", "text"),
+    ("tilt", "tilt (+/- degrees)", "number"),
     ("flip", "pieces may be mirrored", "choice"),
     ("time", "time (s)", "number"),
     ("workers", "workers", "integer"),

@@ -25,7 +25,6 @@ from nesting.errors import NestingError, VerificationError
 from nesting.geometry import prepare
 from nesting.job import write_all
 from nesting.kernels import warmup
-from nesting.markerfile import to_dict
 from nesting.model import Marker
 from nesting.nfp import NFPCache
 from nesting.search import get_strategy
@@ -33,6 +32,7 @@ from nesting.search.base import Listener, Stop
 from nesting.spec import MarkerSpec
 from nesting.verify import verify, violations
 from patterns.errors import PatternError
+from workbench.edit import view
 
 FIRST_BUDGET = 1.0  # seconds of the first engine call; each next one doubles
 PROGRESS_INTERVAL = 0.2  # seconds between two progress events of one phase
@@ -143,7 +143,7 @@ def _search(search: Search, events, stopper: _Stopper) -> Marker:
             continue
         rules.check_length(found, spec)
         best = verify(replace(found, fabric=spec.fabric, spec=spec, elapsed_s=time.perf_counter() - started))
-        events.put(("marker", {"t": best.elapsed_s, "marker": to_dict(best)}, None))
+        events.put(("marker", {"t": best.elapsed_s, "marker": view(best)}, None))
     if best is None:
         raise NestingError(f"the pieces still collide after {search.time:g} s of compaction; the edit is unchanged "
                            "(move the pieces apart, or compact for longer)")

@@ -177,7 +177,7 @@ function follow(jobId, title) {
   const source = new EventSource(`/api/jobs/${jobId}/events`);
   state.source = source;
   source.addEventListener("message", (event) => {
-    $("status").textContent = JSON.parse(event.data).text;
+    if (!state.progress.length) $("status").textContent = JSON.parse(event.data).text;  // before the first marker
   });
   source.addEventListener("progress", (event) => {
     const p = JSON.parse(event.data);
