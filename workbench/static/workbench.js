@@ -10,6 +10,7 @@ const state = {
   markerId: null,       // the stored, verified marker the edits start from
   view: null,           // the marker drawn now (server's view of the current placements)
   placements: null,     // current placements [{x, y, rotation, mirrored}], in the stored marker's order
+  involved: [],         // indices of the pieces the verifier names for the current placements
   undo: [], selected: null, edited: false, valid: true, progress: [], target: 0.92, busy: false,
 };
 
@@ -245,6 +246,7 @@ const view = { box: null };
 
 function drawMarker(marker, involved, live = false) {
   state.view = marker;
+  state.involved = involved;
   state.target = marker.target_utilization ?? state.target;
   const svg = $("marker");
   const first = !svg.firstChild;
@@ -342,19 +344,24 @@ async function applyEdit(placements, request = null) {
     message("");
   } catch (error) {
     message(error.message, true);
-    drawMarker(state.view, []);
+    drawMarker(state.view, state.involved);  // the drawing goes back to what the engine last checked
   }
   updateTools();
 }
 
 async function undo() {
-  if (!state.undo.length) return;
-  const placements = state.undo.pop();
-  const data = await api("POST", `/api/markers/${state.markerId}/check`, { placements });
-  state.placements = placements;
-  state.edited = state.undo.length > 0;
-  drawMarker(data.marker, data.involved);
-  showFindings(data);
+  if (!state.undo.length || state.busy) return;
+  try {
+    const placements = state.undo[state.undo.length - 1];
+    const data = await api("POST", `/api/markers/${state.markerId}/check`, { placements });
+    state.undo.pop();
+    state.placements = placements;
+    state.edited = state.undo.length > 0;
+    drawMarker(data.marker, data.involved);
+    showFindings(data);
+  } catch (error) {
+    message(error.message, true);
+  }
   updateTools();
 }
 
@@ -443,7 +450,7 @@ function installMouse() {
     if (!done || done.kind !== "piece") return;
     if (!done.dx && !done.dy) {
       state.selected = done.index === state.selected ? null : done.index;
-      drawMarker(state.view, [...$("marker").querySelectorAll(".piece.collides")].map((g) => Number(g.dataset.index)));
+      drawMarker(state.view, state.involved);
       updateTools();
       return;
     }
@@ -464,7 +471,7 @@ function installMouse() {
 }
 
 function turn(action) {
-  if (state.selected === null || !state.markerId) return;
+  if (state.selected === null || !state.markerId || state.busy) return;
   applyEdit(state.placements, { index: state.selected, action });
 }
 
