@@ -300,3 +300,19 @@ def test_the_page_offers_nest_markers_own_options(tmp_path):
     assert {option["name"] for option in offered} <= set(MarkerJob.option_names())
     assert {"width", "sizes", "fabric", "spacing", "rotations", "flip", "time", "workers"} <= \
         {option["name"] for option in offered}
+
+
+def test_a_dxf_without_units_reads_with_the_units_option(tmp_path):
+    import ezdxf
+
+    drawing = ezdxf.new("R2000")
+    drawing.header["$INSUNITS"] = 0  # unitless: the importer refuses to guess
+    drawing.modelspace().add_lwpolyline([(0, 0), (30, 0), (30, 20), (0, 20)], close=True)
+    source = tmp_path / "square.dxf"
+    drawing.saveas(source)
+    client = client_for(tmp_path / "ws")
+    refused = client.post("/api/upload?name=square.dxf", content=source.read_bytes())
+    assert refused.status_code == 400 and "units" in refused.json()["error"]
+    read = client.post("/api/upload?name=square.dxf&units=cm", content=source.read_bytes())
+    assert read.status_code == 200
+    assert read.json()["pieces"][0]["area_mm2"] == pytest.approx(300 * 200)

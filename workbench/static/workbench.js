@@ -92,10 +92,18 @@ function showPattern(info) {
   if (info.units !== "mm" && width) width.placeholder = "from the instance";
 }
 
+function readOptions() {
+  // How to read the pattern (nest info's --units and --layer); the nest job reads it the same way.
+  const options = {};
+  if ($("units").value) options.units = $("units").value;
+  if ($("layer").value.trim()) options.layer = $("layer").value.trim();
+  return options;
+}
+
 async function openPattern() {
   try {
     message("reading…");
-    showPattern(await api("POST", "/api/open", { path: $("files").value }));
+    showPattern(await api("POST", "/api/open", { path: $("files").value, ...readOptions() }));
     message("");
   } catch (error) {
     message(error.message, true);
@@ -109,7 +117,8 @@ async function uploadPattern(file) {
   }
   try {
     message(`reading ${file.name}…`);
-    showPattern(await api("POST", `/api/upload?name=${encodeURIComponent(file.name)}`, file));
+    const query = new URLSearchParams({ name: file.name, ...readOptions() });
+    showPattern(await api("POST", `/api/upload?${query}`, file));
     message("");
     await loadFiles();
     $("files").value = state.pattern.file;
@@ -144,7 +153,7 @@ function buildForm() {
 }
 
 function formValues() {
-  const values = { pattern: state.pattern.file };
+  const values = { pattern: state.pattern.file, ...readOptions() };
   for (const option of state.options) {
     const value = $(`opt-${option.name}`).value.trim();
     if (value !== "") values[option.name] = value;
