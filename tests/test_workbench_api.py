@@ -242,9 +242,7 @@ def test_a_job_can_be_stopped_and_keeps_its_best(bench):
     busy = client.post("/api/jobs", json={"pattern": "uploads/tee.dxf", "width": 1500, "time": 1})
     assert busy.status_code == 400 and "already running" in busy.json()["error"]
     started = time.monotonic()
-    while client.get(f"/api/jobs/{job['job_id']}").json()["events"] < 2 and time.monotonic() - started < 60:
-        time.sleep(0.2)
-    client.post(f"/api/jobs/{job['job_id']}/stop")
+    client.post(f"/api/jobs/{job['job_id']}/stop")  # at once: the worker may still be starting
     events = events_of(client, job["job_id"])
     assert events[-1][0] == "done" and events[-1][1]["interrupted"] is True
     assert time.monotonic() - started < 60

@@ -34,6 +34,9 @@ class Job:
         self.status = RUNNING
         self.events: list[tuple[str, dict]] = []
         self.finished = threading.Event()
+        self._stop_requested = False
+        self._ready = False  # the worker has sent its first event, so its signal handler is installed
+        self._lock = threading.Lock()
         context = multiprocessing.get_context("spawn")
         self._queue = context.Queue()
         self._on_done = on_done
@@ -42,7 +45,16 @@ class Job:
         threading.Thread(target=self._collect, daemon=True, name=f"job-{self.id}").start()
 
     def stop(self) -> None:
-        """Ask the worker to finish now with its best marker (a no-op once it has ended)."""
+        """Ask the worker to finish now with its best marker (a no-op once it has ended).
+
+        Before its first event the worker may not have installed its handler yet, and the
+        signal would kill it: the request then waits for that event."""
+        with self._lock:
+            self._stop_requested = True
+            if self._ready:
+                self._signal()
+
+    def _signal(self) -> None:
         if self.status == RUNNING and self._process.is_alive():
             os.kill(self._process.pid, signal.SIGINT)
 
@@ -50,6 +62,10 @@ class Job:
         while True:
             try:
                 kind, payload, marker = self._queue.get(timeout=0.5)
+                with self._lock:
+                    if not self._ready and self._stop_requested:
+                        self._signal()
+                    self._ready = True
             except queue.Empty:
                 if self._process.is_alive():
                     continue

@@ -107,6 +107,7 @@ def run(search: Search, events) -> None:
     stopper = _Stopper()
     signal.signal(signal.SIGINT, stopper.handle)
     signal.signal(signal.SIGTERM, stopper.handle)
+    events.put(("message", {"text": "searching"}, None))  # the first event: from now on a stop is heard
     try:
         marker = _search(search, events, stopper)
         written = write_all(marker, search.out, search.formats)
@@ -127,12 +128,12 @@ def _search(search: Search, events, stopper: _Stopper) -> Marker:
     listener = _Progress(events, started)
     best = search.start if search.start_valid else None
     for k, budget in enumerate(budgets(search.time)):
-        if stopper.requested or (best is not None and best.meets_target):
-            break
+        if best is not None and (stopper.requested or best.meets_target):
+            break  # (without a marker yet, even a stopped call completes the first one)
         config = NestConfig(seed=search.seed + k, time_limit=budget, target_utilization=search.target,
                             workers=search.workers, spacing=spec.spacing,
                             strategy="auto" if best is None else "compact")
-        stopper.current = Stop(time_limit=budget)
+        stopper.current = Stop(time_limit=budget, requested=stopper.requested)
         if best is None and search.start is not None:
             found = separate(search.start, config, stopper.current, listener)
         else:
@@ -145,12 +146,13 @@ def _search(search: Search, events, stopper: _Stopper) -> Marker:
         best = verify(replace(found, fabric=spec.fabric, spec=spec, elapsed_s=time.perf_counter() - started))
         events.put(("marker", {"t": best.elapsed_s, "marker": view(best)}, None))
     if best is None:
-        raise NestingError(f"the pieces still collide after {search.time:g} s of compaction; the edit is unchanged "
+        when = "when stopped" if stopper.requested else f"after {search.time:g} s of compaction"
+        raise NestingError(f"the pieces still collide {when}; the edit is unchanged "
                            "(move the pieces apart, or compact for longer)")
     best.stats.update(interrupted=stopper.requested, elapsed_total_s=time.perf_counter() - started)
     if search.left_out:
         best.stats["left_out"] = search.left_out
-    return best
+    return verify(best)  # again: an edit kept as it was has been checked only by the server
 
 
 def placements_of(marker: Marker) -> list[tuple]:
