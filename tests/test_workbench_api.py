@@ -314,3 +314,16 @@ def test_a_dxf_without_units_reads_with_the_units_option(tmp_path):
     read = client.post("/api/upload?name=square.dxf&units=cm", content=source.read_bytes())
     assert read.status_code == 200
     assert read.json()["pieces"][0]["area_mm2"] == pytest.approx(300 * 200)
+
+
+def test_nest_serve_on_a_taken_port_is_a_one_line_error(tmp_path, capsys):
+    import socket
+
+    from cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code = main(["serve", "--port", str(taken.getsockname()[1]), "--workspace", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: cannot listen on 127.0.0.1:") and err.count("\n") == 1

@@ -87,7 +87,7 @@ class Workbench:
             raise RequestError("a job is already running: stop it first")
         for old in list(self.jobs)[:-KEPT_JOBS]:  # finished long ago: their event lists go
             del self.jobs[old]
-        job = Job(search, self.store)
+        job = Job(search, self.store, tidy=lambda text: _user_message(text, self.workspace.root))
         self.jobs[job.id] = job
         return job
 
@@ -177,7 +177,7 @@ async def _json(request: Request) -> dict:
     return body
 
 
-def _user_message(exc: Exception, root: Path) -> str:
+def _user_message(exc: Exception | str, root: Path) -> str:
     """One line, with workspace paths shown relative to the workspace."""
     return " ".join(str(exc).replace(f"{root}{os.sep}", "").split())
 

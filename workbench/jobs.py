@@ -25,10 +25,11 @@ class Job:
     """A search in a worker process. ``events`` only grows: ``(kind, payload)`` pairs of plain JSON data.
 
     ``on_done(marker, folder)`` receives the final verified marker and the folder it was written
-    to, and returns what the page needs to know of it (its id), merged into the done event.
+    to, and returns what the page needs to know of it (its id), merged into the done event;
+    ``tidy(text)`` rewrites an error for the page (workspace paths shown relative).
     """
 
-    def __init__(self, search: runner.Search, on_done):
+    def __init__(self, search: runner.Search, on_done, tidy=str):
         self.id = str(next(_ids))
         self.folder = search.out
         self.status = RUNNING
@@ -39,7 +40,7 @@ class Job:
         self._lock = threading.Lock()
         context = multiprocessing.get_context("spawn")
         self._queue = context.Queue()
-        self._on_done = on_done
+        self._on_done, self._tidy = on_done, tidy
         self._process = context.Process(target=runner.run, args=(search, self._queue), daemon=True)
         self._process.start()
         threading.Thread(target=self._collect, daemon=True, name=f"job-{self.id}").start()
@@ -71,6 +72,8 @@ class Job:
                     continue
                 kind, payload, marker = FAILED, {"error": f"the worker process ended unexpectedly "
                                                           f"(exit code {self._process.exitcode})"}, None
+            if kind == FAILED:
+                payload["error"] = self._tidy(payload["error"])
             if kind == DONE:
                 try:
                     payload.update(self._on_done(marker, self.folder))
