@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from nesting.config import DEFAULT_CONFIG, NestConfig
-from nesting.errors import SpecError
+from nesting.config import DEFAULT_CONFIG, NestConfig, Tolerances
+from nesting.errors import InfeasibleError, SpecError
 from nesting.geometry import Prepared, prepare
 from nesting.kernels import warmup
-from nesting.model import Fabric, Marker, Placement, placed_polygon
+from nesting.model import Fabric, Marker, MarkerRules, Placement, near_rotation, placed_polygon
 from nesting.nfp import NFPCache
 from nesting.search.base import Listener, Stop
 from nesting.verify import verify
@@ -58,6 +58,7 @@ def nest(
     input_name: str = "",
     units: str = "mm",
     warm_start=None,
+    rules: MarkerRules | None = None,
 ) -> Marker:
     """Nest ``pieces`` on ``fabric`` into the shortest verified marker the budget allows.
 
@@ -71,10 +72,13 @@ def nest(
     warm_start : placements of an earlier marker of the same pieces, as
         ``(piece_id, copy, rotation, mirrored, x, y)``: compaction starts from it (a repeat
         order gets a marker at least as good, in seconds) instead of from scratch.
+    rules : the `MarkerRules` a spec set (size ratio, orientation rules) for the marker to carry
+        and be verified against; by default the pieces' own rules on ``fabric``.
 
     Raises
     ------
-    InfeasibleError : a piece fits the fabric in none of its allowed orientations.
+    InfeasibleError : a piece fits the fabric in none of its allowed orientations, or the
+        marker is longer than the fabric's ``max_length`` (the search does not bound the length).
     SpecError : the warm start does not place exactly these pieces in allowed orientations.
     VerificationError : the engine produced an invalid marker (a bug; never returned).
     """
@@ -104,7 +108,7 @@ def nest(
     if warm_start is not None:
         if config.strategy not in ("auto", "compact"):
             raise SpecError(f"--warm-start continues with compaction: use --strategy auto or compact, not {config.strategy}")
-        start = layout_from_placements(prep, warm_start)
+        start = layout_from_placements(prep, warm_start, config.tolerances.verify_angle)
         strategy = functools.partial(get_strategy("compact"), start=start)
     rng = np.random.default_rng(config.seed)
     if config.workers > 1:
@@ -118,12 +122,17 @@ def nest(
         earlier = to_marker(problem, start, input_name, units, stop.elapsed())
         if earlier.length <= marker.length:  # the search found nothing shorter: keep the earlier marker
             marker = earlier
+    if rules is not None:
+        marker = replace(marker, rules=rules)
+    if fabric.max_length is not None and marker.length > fabric.max_length:
+        raise InfeasibleError(f"fabric.max_length: the marker needs {marker.length:.1f} of length, more than the table's "
+                              f"{fabric.max_length:g} (shorten the ratio, widen the fabric or allow more rotations)")
     marker.stats.update(
         compile_s=compile_seconds, nfp_s=cache.build_seconds, nfp_pairs=cache.computed_pairs,
         nfp_memory_bytes=cache.memory_bytes, strategy=config.strategy, iterations=stop.used_iterations,
         interrupted=stop.requested,
     )
-    return verify(marker, config.tolerances)
+    return verify(marker, config.tolerances)  # the gate: no marker leaves the engine unverified
 
 
 def to_marker(problem: Problem, layout: Layout, input_name="", units="mm", elapsed=0.0) -> Marker:
@@ -142,7 +151,7 @@ def to_marker(problem: Problem, layout: Layout, input_name="", units="mm", elaps
     )
 
 
-def layout_from_placements(prep: Prepared, placements) -> Layout:
+def layout_from_placements(prep: Prepared, placements, angle_tolerance: float = Tolerances().verify_angle) -> Layout:
     """The grid layout of an earlier marker's placements, matched to this marker's items.
 
     Raises `SpecError` unless they place every copy exactly once in an allowed orientation.
@@ -156,7 +165,7 @@ def layout_from_placements(prep: Prepared, placements) -> Layout:
         if item is None or shape_of[item] >= 0:
             raise SpecError(f"--warm-start: piece {piece_id} copy {copy} is not one of this marker's copies (or twice)")
         matches = [s for s in prep.item_shapes[item] if prep.shapes[s].mirrored == bool(mirrored)
-                   and abs((prep.shapes[s].rotation - float(rotation) + 180.0) % 360.0 - 180.0) <= 1e-6]
+                   and near_rotation(prep.shapes[s].rotation, (float(rotation),), angle_tolerance)]
         if not matches:
             raise SpecError(f"--warm-start: piece {piece_id} copy {copy}: rotation {rotation:g} "
                             f"(mirrored {bool(mirrored)}) is not allowed here")
