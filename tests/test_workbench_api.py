@@ -171,8 +171,9 @@ def test_an_edit_onto_another_piece_is_reported_as_a_collision(bench):
     checked = client.post(f"/api/markers/{marker_id}/check", json={"placements": moved}).json()
     assert not checked["valid"] and any("overlaps" in line for line in checked["violations"])
     after = polygons(checked["marker"])
+    # the README's rule: pieces overlap when they share more than 1e-6 of the smaller one's area
     overlapping = {i for i in range(len(after)) for j in range(len(after))
-                   if i != j and after[i].intersection(after[j]).area > 1e-3}
+                   if i != j and after[i].intersection(after[j]).area > 1e-6 * min(after[i].area, after[j].area)}
     assert {a, b} <= overlapping
     assert set(checked["involved"]) == overlapping  # shapely, independently, agrees on who collides
 

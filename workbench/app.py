@@ -28,6 +28,7 @@ from nesting.errors import MarkerFileError, NestingError, VerificationError
 from nesting.export import available_formats
 from nesting.job import MarkerJob, check_size, marker_spec, spec_pieces, write_all
 from nesting.model import Marker
+from nesting.rules import marker_rules
 from nesting.verify import verify
 from nesting.verify_file import verify_file
 from patterns import read_pieces
@@ -260,7 +261,7 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
             pieces, spec, units = spec_pieces(job, spec, left_out)
             check_size(pieces, spec)
             return runner.Search(
-                pieces=tuple(pieces), spec=spec, units=units, input_name=runner.input_name(spec),
+                pieces=tuple(pieces), rules=marker_rules(pieces, spec), units=units, input_name=runner.input_name(spec),
                 out=str(bench.workspace.new_marker_folder(Path(job.input).stem)), formats=available_formats(),
                 time=time_s, workers=workers, seed=job.seed, target=job.target, left_out="; ".join(left_out))
 
@@ -346,9 +347,8 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
         if not 0 < time_s <= MAX_TIME:
             raise RequestError(f"time: must be in (0, {MAX_TIME:g}] seconds, got {time_s:g}")
         findings = await asyncio.to_thread(edit.check, marker)
-        spec = stored.marker.spec
         search = runner.Search(
-            pieces=marker.pieces, spec=spec, units=marker.units, input_name=marker.input,
+            pieces=marker.pieces, rules=marker.effective_rules(), units=marker.units, input_name=marker.input,
             out=str(bench.workspace.new_marker_folder(stored.folder.name.rsplit("-", 1)[0])),
             formats=available_formats(), time=time_s, seed=stored.marker.seed,
             target=marker.target_utilization, start=marker, start_valid=findings["valid"])

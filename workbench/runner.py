@@ -18,18 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from nesting import rules
 from nesting.config import NestConfig
 from nesting.engine import Problem, layout_from_placements, nest, to_marker
 from nesting.errors import NestingError, VerificationError
 from nesting.geometry import prepare
 from nesting.job import write_all
 from nesting.kernels import warmup
-from nesting.model import Marker
+from nesting.model import Marker, MarkerRules
 from nesting.nfp import NFPCache
 from nesting.search import get_strategy
 from nesting.search.base import Listener, Stop
-from nesting.spec import MarkerSpec
 from nesting.verify import verify, violations
 from patterns.errors import PatternError
 from workbench.edit import view
@@ -47,7 +45,7 @@ class Search:
     """
 
     pieces: tuple
-    spec: MarkerSpec
+    rules: MarkerRules  # fabric, spacing, size ratio and each piece's rules, as marker.json states them
     units: str
     input_name: str
     out: str
@@ -122,8 +120,7 @@ def run(search: Search, events) -> None:
 
 
 def _search(search: Search, events, stopper: _Stopper) -> Marker:
-    spec = search.spec
-    fabric = replace(spec.fabric, max_length=None)  # the table is checked on the result, as nest marker does
+    rules = search.rules
     started = time.perf_counter()
     listener = _Progress(events, started)
     best = search.start if search.start_valid else None
@@ -131,19 +128,18 @@ def _search(search: Search, events, stopper: _Stopper) -> Marker:
         if best is not None and (stopper.requested or best.meets_target):
             break  # (without a marker yet, even a stopped call completes the first one)
         config = NestConfig(seed=search.seed + k, time_limit=budget, target_utilization=search.target,
-                            workers=search.workers, spacing=spec.spacing,
+                            workers=search.workers, spacing=rules.spacing,
                             strategy="auto" if best is None else "compact")
         stopper.current = Stop(time_limit=budget, requested=stopper.requested)
         if best is None and search.start is not None:
             found = separate(search.start, config, stopper.current, listener)
         else:
-            found = nest(search.pieces, fabric, config, stop=stopper.current, listener=listener,
-                         input_name=search.input_name, units=search.units,
+            found = nest(search.pieces, rules.fabric, config, stop=stopper.current, listener=listener,
+                         input_name=search.input_name, units=search.units, rules=rules,
                          warm_start=placements_of(best) if best is not None else None)
         if found is None:
             continue
-        rules.check_length(found, spec)
-        best = verify(replace(found, fabric=spec.fabric, spec=spec, elapsed_s=time.perf_counter() - started))
+        best = replace(found, elapsed_s=time.perf_counter() - started)  # verified by the engine
         events.put(("marker", {"t": best.elapsed_s, "marker": view(best)}, None))
     if best is None:
         when = "when stopped" if stopper.requested else f"after {search.time:g} s of compaction"
@@ -168,17 +164,16 @@ def separate(edited: Marker, config: NestConfig, stop: Stop, listener: Listener)
     compaction strategy from the edited layout, and the engine's own check of the result.
     """
     warmup()
-    fabric = replace(edited.fabric, max_length=None)
-    prep = prepare(edited.pieces, fabric, config)
+    prep = prepare(edited.pieces, edited.fabric, config)
     cache = NFPCache([(s.ring, s.holes) for s in prep.shapes] + [(z, ()) for z in prep.zones])
     problem = Problem(prep, cache, config)
     start = layout_from_placements(prep, placements_of(edited))
     stop.started = time.perf_counter()
     layout = get_strategy("compact")(problem, stop, listener, np.random.default_rng(config.seed), start=start)
-    marker = to_marker(problem, layout, edited.input, edited.units, stop.elapsed())
+    marker = replace(to_marker(problem, layout, edited.input, edited.units, stop.elapsed()), rules=edited.rules)
     return None if violations(marker, config.tolerances) else marker
 
 
-def input_name(spec: MarkerSpec) -> str:
+def input_name(spec) -> str:
     """The marker's ``input`` as ``nest marker`` names it: the pattern files' names."""
     return ", ".join(Path(p).name for p in spec.patterns)
