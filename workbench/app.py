@@ -261,7 +261,7 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
             pieces, spec, units = spec_pieces(job, spec, left_out)
             check_size(pieces, spec)
             return runner.Search(
-                pieces=tuple(pieces), rules=marker_rules(pieces, spec), units=units, input_name=runner.input_name(spec),
+                pieces=tuple(pieces), rules=marker_rules(pieces, spec), units=units, input_name=", ".join(Path(p).name for p in spec.patterns),
                 out=str(bench.workspace.new_marker_folder(Path(job.input).stem)), formats=available_formats(),
                 time=time_s, workers=workers, seed=job.seed, target=job.target, left_out="; ".join(left_out))
 

@@ -14,7 +14,6 @@ import signal
 import time
 import traceback
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
@@ -173,7 +172,3 @@ def separate(edited: Marker, config: NestConfig, stop: Stop, listener: Listener)
     marker = replace(to_marker(problem, layout, edited.input, edited.units, stop.elapsed()), rules=edited.rules)
     return None if violations(marker, config.tolerances) else marker
 
-
-def input_name(spec) -> str:
-    """The marker's ``input`` as ``nest marker`` names it: the pattern files' names."""
-    return ", ".join(Path(p).name for p in spec.patterns)
