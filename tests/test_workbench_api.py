@@ -328,3 +328,23 @@ def test_nest_serve_on_a_taken_port_is_a_one_line_error(tmp_path, capsys):
         code = main(["serve", "--port", str(taken.getsockname()[1]), "--workspace", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: cannot listen on 127.0.0.1:") and err.count("\n") == 1
+
+
+def test_flip_where_the_rule_allows_it(tmp_path):
+    client = client_for(tmp_path)
+    client.post("/api/upload?name=tee.dxf", content=TEE.read_bytes())
+    job = client.post("/api/jobs", json={"pattern": "uploads/tee.dxf", "width": 1500, "flip": "yes", "time": 1}).json()
+    events = events_of(client, job["job_id"])
+    assert events[-1][0] == "done", events[-1]
+    marker_id = events[-1][1]["marker_id"]
+    view = client.get(f"/api/markers/{marker_id}").json()["marker"]
+    assert all(piece["may_flip"] for piece in view["pieces"])
+    flipped = client.post(f"/api/markers/{marker_id}/turn",
+                          json={"placements": placements(view), "index": 0, "action": "flip"})
+    assert flipped.status_code == 200, flipped.text
+    before, after = view["pieces"][0], flipped.json()["marker"]["pieces"][0]
+    assert after["mirrored"] is not before["mirrored"]
+    shape, mirrored = Polygon(before["polygon"]), Polygon(after["polygon"])
+    assert mirrored.area == pytest.approx(shape.area)
+    assert mirrored.envelope.centroid.distance(shape.envelope.centroid) < 1e-6
+    assert after["rotation"] % 360 in (0.0, 180.0)  # the tee's rule: 0/180 (a half turn more when mirrored)
