@@ -11,7 +11,7 @@ const state = {
   view: null,           // the marker drawn now (server's view of the current placements)
   placements: null,     // current placements [{x, y, rotation, mirrored}], in the stored marker's order
   involved: [],         // indices of the pieces the verifier names for the current placements
-  undo: [], selected: null, edited: false, valid: true, progress: [], target: 0.92, busy: false,
+  undo: [], selected: null, edited: false, valid: true, progress: [], target: 0.92, busy: false, checking: 0,
 };
 
 function message(text, error = false) {
@@ -204,9 +204,9 @@ function follow(jobId, title) {
   source.addEventListener("done", async (event) => {
     source.close();
     const data = JSON.parse(event.data);
+    await loadMarker(data.marker_id);
     $("status").textContent = `done${data.interrupted ? " (stopped: the best verified marker so far)" : ""}: `
       + `wrote ${data.folder}/ (${data.files.join(", ")})`;
-    await loadMarker(data.marker_id);
     setBusy(false);
   });
   source.addEventListener("failed", (event) => {
@@ -341,6 +341,8 @@ function placementOf(piece) {
 async function applyEdit(placements, request = null) {
   // Ask the engine about the edited placements (or to turn/flip one), then draw its answer.
   const before = state.placements;
+  state.checking += 1;  // until the engine answers, nothing may start from the placements
+  updateTools();
   try {
     const data = request
       ? await api("POST", `/api/markers/${state.markerId}/turn`, { placements, ...request })
@@ -354,6 +356,8 @@ async function applyEdit(placements, request = null) {
   } catch (error) {
     message(error.message, true);
     drawMarker(state.view, state.involved);  // the drawing goes back to what the engine last checked
+  } finally {
+    state.checking -= 1;
   }
   updateTools();
 }
@@ -395,7 +399,7 @@ async function keep() {
 }
 
 function updateTools() {
-  const ready = state.markerId && !state.busy;
+  const ready = state.markerId && !state.busy && !state.checking;
   const piece = ready && state.selected !== null ? state.view.pieces[state.selected] : null;
   $("turn").disabled = !piece || piece.turns < 2;
   $("flip").disabled = !piece || !piece.may_flip;
@@ -429,7 +433,7 @@ function installMouse() {
     const g = event.target.closest(".piece");
     const start = toSvg(event);
     if (g && state.markerId && !state.busy) {
-      drag = { kind: "piece", g, index: Number(g.dataset.index), start, dx: 0, dy: 0 };
+      drag = { kind: "piece", g, index: Number(g.dataset.index), start, dx: 0, dy: 0, active: true };
     } else {
       drag = { kind: "pan", start: { x: event.clientX, y: event.clientY }, box: [...view.box] };
     }
@@ -446,6 +450,7 @@ function installMouse() {
       drag.dx = now.x - drag.start.x;
       drag.dy = -(now.y - drag.start.y);  // the world is drawn y up
       drag.g.setAttribute("transform", `translate(${drag.dx},${drag.dy})`);
+      previewDrag(drag);
     } else {
       const scale = view.box[2] / svg.clientWidth;
       view.box[0] = drag.box[0] - (event.clientX - drag.start.x) * scale;
@@ -456,6 +461,7 @@ function installMouse() {
   svg.addEventListener("pointerup", (event) => {
     const done = drag;
     drag = null;
+    if (done) done.active = false;
     if (!done || done.kind !== "piece") return;
     if (!done.dx && !done.dy) {
       state.selected = done.index === state.selected ? null : done.index;
@@ -464,10 +470,7 @@ function installMouse() {
       return;
     }
     state.selected = done.index;
-    const placements = state.placements.map((p) => ({ ...p }));
-    placements[done.index].x += done.dx;
-    placements[done.index].y += done.dy;
-    applyEdit(placements);
+    applyEdit(moved(done.index, done.dx, done.dy));
   });
   svg.addEventListener("wheel", (event) => {
     event.preventDefault();
@@ -477,6 +480,39 @@ function installMouse() {
       view.box[2] * factor, view.box[3] * factor];
     applyBox();
   }, { passive: false });
+}
+
+let preview = { busy: false, last: 0 };
+
+async function previewDrag(drag) {
+  // While a piece is dragged, ask the engine a few times a second whom it collides with.
+  const now = performance.now();
+  if (preview.busy || now - preview.last < 150) return;
+  preview = { busy: true, last: now };
+  try {
+    const data = await api("POST", `/api/markers/${state.markerId}/check`, { placements: moved(drag.index, drag.dx, drag.dy) });
+    if (!drag.active) return;  // dropped meanwhile: the drop's own check is drawn
+    const colliding = new Set(data.involved);
+    for (const g of $("marker").querySelectorAll(".piece")) {
+      g.classList.toggle("collides", colliding.has(Number(g.dataset.index)));
+    }
+  } catch (error) {
+    // the drop's own check reports it
+  } finally {
+    preview.busy = false;
+  }
+}
+
+function moved(index, dx, dy) {
+  const placements = state.placements.map((p) => ({ ...p }));
+  placements[index].x += dx;
+  placements[index].y += dy;
+  return placements;
+}
+
+function nudge(dx, dy) {
+  if (state.selected === null || !state.markerId || state.busy) return;
+  applyEdit(moved(state.selected, dx, dy));
 }
 
 function turn(action) {
@@ -504,6 +540,12 @@ async function start() {
     if (event.key === "r") turn("turn");
     else if (event.key === "f") turn("flip");
     else if (event.key === "z" && (event.ctrlKey || event.metaKey)) undo();
+    else if (event.key.startsWith("Arrow") && state.selected !== null) {
+      event.preventDefault();
+      const step = event.shiftKey ? 10 : 1;  // mm (instance units for JSON instances)
+      const [dx, dy] = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] }[event.key];
+      nudge(dx, dy);
+    }
   });
   const data = await api("GET", "/api/options");
   state.options = data.options;
