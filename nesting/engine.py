@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -19,34 +19,9 @@ from nesting.geometry import Prepared, prepare
 from nesting.kernels import warmup
 from nesting.model import Fabric, Marker, MarkerRules, Placement, near_rotation, placed_polygon
 from nesting.nfp import NFPCache
-from nesting.search.base import Listener, Stop
+from nesting.search import get_strategy
+from nesting.search.base import Layout, Listener, Problem, Stop
 from nesting.verify import verify
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """A search result on the grid: each item's shape (orientation) and reference position."""
-
-    shape_of: np.ndarray  # (k,) int64 index into Prepared.shapes
-    position: np.ndarray  # (k, 2) float64 grid units
-
-
-@dataclass
-class Problem:
-    """What strategies share: the prepared pieces, the NFPs and the configuration."""
-
-    prep: Prepared
-    cache: NFPCache
-    config: NestConfig
-
-    def length_of(self, layout: Layout) -> float:
-        """Marker length (grid units) of a layout: the rightmost collision-free extent."""
-        maxx = np.array([self.prep.shapes[s].bounds[2] for s in layout.shape_of])
-        return float(np.max(layout.position[:, 0] + maxx)) if len(maxx) else 0.0
-
-    def utilization_at(self, length_grid: float) -> float:
-        area = sum(self.prep.pieces[p].area for p in self.prep.item_piece)
-        return area / (self.prep.fabric.width * length_grid / self.prep.scale)
 
 
 def nest(
@@ -82,12 +57,10 @@ def nest(
     SpecError : the warm start does not place exactly these pieces in allowed orientations.
     VerificationError : the engine produced an invalid marker (a bug; never returned).
     """
-    from nesting.search import get_strategy
-
     listener = listener or Listener()
     compile_seconds = warmup()
     if config.workers > 1:
-        from nesting.search.portfolio import start_workers
+        from nesting.search.portfolio import start_workers  # deferred: its worker module compiles every kernel on import
 
         started = time.perf_counter()
         start_workers()
@@ -112,7 +85,7 @@ def nest(
         strategy = functools.partial(get_strategy("compact"), start=start)
     rng = np.random.default_rng(config.seed)
     if config.workers > 1:
-        from nesting.search.portfolio import run_portfolio
+        from nesting.search.portfolio import run_portfolio  # deferred: as start_workers above
 
         layout = run_portfolio(strategy, problem, stop, listener, rng)
     else:
