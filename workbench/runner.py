@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from nesting.config import NestConfig
-from nesting.engine import Problem, layout_from_placements, nest, to_marker
+from nesting.engine import layout_from_placements, nest, to_marker
 from nesting.errors import NestingError, VerificationError
 from nesting.geometry import prepare
 from nesting.job import write_all
@@ -26,7 +26,7 @@ from nesting.kernels import warmup
 from nesting.model import Marker, MarkerRules
 from nesting.nfp import NFPCache
 from nesting.search import get_strategy
-from nesting.search.base import Listener, Stop
+from nesting.search.base import Listener, Problem, Stop
 from nesting.verify import verify, violations
 from patterns.errors import PatternError
 from workbench.edit import view
