@@ -89,7 +89,11 @@ function showPattern(info) {
   }
   $("nest").disabled = false;
   const width = $("opt-width");
-  if (info.units !== "mm" && width) width.placeholder = "from the instance";
+  if (width) width.placeholder = info.units === "mm" ? "required" : "from the instance";
+  const ratio = $("opt-sizes");
+  if (ratio) ratio.placeholder = info.sizes.length > 1 ? `e.g. ${info.sizes.map((s) => s + "=1").join(",")}` : "";
+  const codes = $("fabric-codes");
+  if (codes) codes.replaceChildren(...info.fabrics.map((code) => new Option(code, code)));
 }
 
 function readOptions() {
@@ -149,6 +153,12 @@ function buildForm() {
     input.id = `opt-${option.name}`;
     input.name = option.name;
     form.append(label, input);
+    if (option.name === "fabric") {  // the pattern's fabric codes to choose from
+      const codes = document.createElement("datalist");
+      codes.id = "fabric-codes";
+      input.setAttribute("list", codes.id);
+      form.append(codes);
+    }
   }
 }
 
