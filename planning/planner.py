@@ -4,8 +4,8 @@
 2. The two baselines are formed and their markers nested (short budget).
 3. Yield table: the integer program is solved over every candidate, with measured lengths where
    a marker was nested and estimates elsewhere; the mixes it picks that are not measured yet are
-   nested (short budget, in parallel), and again, until it picks only measured mixes or half the
-   budget is spent.
+   nested (short budget, in parallel), and again, until it picks only measured mixes or 60 % of
+   the budget is spent (at least one round while a third is left).
 4. Refinement: the program over measured markers only gives the plan; its markers (and the
    baselines') are nested again at the full budget, starting from their short marker (never
    longer); the program is solved again with the new lengths; repeated while the plan changes
@@ -29,7 +29,7 @@ from planning.plan import CutPlan, Lay, Layout
 from planning.yields import MAX_GARMENTS, Nester, YieldTable, candidate_mixes
 
 DEFAULT_TIME = 120.0
-YIELD_SHARE = 0.5  # of the budget for the yield table; refinement gets the rest
+YIELD_SHARE = 0.6  # of the budget for the baselines and the yield table; refinement gets the rest
 BASELINES = ("one_size_per_lay", "single_ratio")
 
 
@@ -83,7 +83,9 @@ def plan(order: Order, time: float = DEFAULT_TIME, seed: int = 0, workers: int |
                 break
             nester.nest(list(dict.fromkeys(wanted)), min(short, max(remaining(), 0.5)))
         note(_best_measured(order, table, remaining()), "baselines")
-        while not stopped() and remaining() > time * (1 - YIELD_SHARE):
+        rounds = 0
+        while not stopped() and (remaining() > time * (1 - YIELD_SHARE) or (rounds == 0 and remaining() > time / 3)):
+            rounds += 1
             solution = _solve(order, [m for m in candidates if table.fits(m)], table.length, remaining())
             wanted = [] if solution is None else [m for m in solution[0] if m not in table.measured]
             if not wanted:

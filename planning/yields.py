@@ -23,7 +23,8 @@ from nesting.verify import verify
 from planning.garments import Garments, Mix, garments_in, mix_name
 from planning.order import Order
 
-FIRST_GUESS_UTILIZATION = 0.80  # before any marker is measured
+FIRST_GUESS_UTILIZATION = 0.75  # before any marker is measured (short budgets reach 70-85 %)
+ESTIMATE_MARGIN = 0.04  # an unmeasured mix must be estimated this much shorter than the table to be tried
 MAX_GARMENTS = 12  # per marker when the order sets no limit: a mix beyond it is not a candidate
 
 
@@ -64,21 +65,32 @@ class YieldTable:
         return self.garments.area(mix) / (self.garments.spec.width * self.utilization_for(garments_in(mix)))
 
     def utilization_for(self, count: int) -> float:
-        """Mean measured utilization of markers with ``count`` garments, interpolated between counts."""
+        """Mean measured utilization of markers with ``count`` garments, interpolated between counts,
+        and no more than any marker of as many garments that came out longer than the table reached."""
         by_count: dict[int, list[float]] = {}
         for mix, marker in self.measured.items():
             by_count.setdefault(garments_in(mix), []).append(marker.utilization)
-        if not by_count:
-            return FIRST_GUESS_UTILIZATION
-        counts = sorted(by_count)
-        return float(np.interp(count, counts, [np.mean(by_count[c]) for c in counts]))
+        guess = FIRST_GUESS_UTILIZATION
+        if by_count:
+            counts = sorted(by_count)
+            guess = float(np.interp(count, counts, [np.mean(by_count[c]) for c in counts]))
+        width, table = self.garments.spec.width, self.order.limits.table_length
+        caps = [self.garments.area(m) / (width * table) for m in self.too_long if garments_in(m) == count]
+        return min([guess, *caps])  # a marker of this many garments came out too long: it did not reach more
 
     def fits(self, mix: Mix) -> bool:
-        """Within the garment limit and, measured or estimated, within the table."""
+        """Within the garment limit and, measured or estimated, within the table.
+
+        A mix holding every garment of one nested too long is taken to be too long as well.
+        """
         limit = self.order.limits.max_garments_per_marker
-        if mix in self.too_long or mix in self.failed or (limit is not None and garments_in(mix) > limit):
+        if mix in self.failed or (limit is not None and garments_in(mix) > limit):
             return False
-        return self.length(mix) <= self.order.limits.table_length
+        if any(all(n >= k for (_, n), (_, k) in zip(mix, long)) for long in self.too_long):
+            return False  # it holds every garment of a marker that came out longer than the table
+        if mix in self.measured:
+            return self.measured[mix].length <= self.order.limits.table_length
+        return self.estimate(mix) * (1 + ESTIMATE_MARGIN) <= self.order.limits.table_length
 
     @property
     def best_utilization(self) -> float:
@@ -108,6 +120,8 @@ class Nester:
                 input_name=self.input_name, units=table.garments.units,
             ))
         by_name = {mix_name(mix): mix for mix in mixes}
+        self.progress(f"nesting {len(mixes)} markers, {seconds:.1f} s each{' (warm start)' if warm else ''}: "
+                      + ", ".join(by_name))
         for outcome in self.runner.run(tasks, self.stop):
             mix = by_name[outcome.name]
             table.nestings += 1
