@@ -83,8 +83,8 @@ def _unknown_sizes(order: Order) -> None:
 
 
 def mix_name(mix: Mix) -> str:
-    """A folder name for a mix: ``S1-M2-L1``."""
-    return "-".join(re.sub(r"[^A-Za-z0-9.]", "_", size) + str(n) for size, n in mix if n > 0)
+    """A folder name for a mix: ``Sx1-Mx2-Lx1`` (garments of each size)."""
+    return "-".join(f"{re.sub(r'[^A-Za-z0-9.]', '_', size)}x{n}" for size, n in mix if n > 0)
 
 
 def garments_in(mix: Mix) -> int:
