@@ -11,7 +11,8 @@ candidate; they are handed to the integer program as columns, so the plan is nev
 - ``single_ratio`` (the hand planner's): per colour, the smallest ply count ``P`` (from
   ``min_plies`` up to ``max_plies``) for which the ratio ``floor(order / P)`` fits; ``P`` plies of
   it; then the same rule on the remainder, until the order is cut (or what is left lies within
-  the undercut).
+  the undercut). When even ``max_plies`` leaves a ratio too big for one marker, ``P = max_plies``
+  and one garment at a time is taken off the size with the most until the ratio fits.
 
 Lays of one marker in several colours are merged into as few lays as the ply limit allows.
 """
@@ -64,8 +65,12 @@ def single_ratio(order: Order, fits: Callable[[Mix], bool]) -> list[LaySpec] | N
                 mix = _mix(order, ratio)
                 if fits(mix):
                     break
-            else:
-                return None
+            else:  # even max_plies leaves too many garments for one marker: take from the largest sizes
+                while any(ratio.values()) and not fits(_mix(order, ratio)):
+                    ratio[max(ratio, key=ratio.get)] -= 1
+                if not any(ratio.values()):
+                    return None
+                mix = _mix(order, ratio)
             plies.setdefault(mix, {})[colour] = plies.get(mix, {}).get(colour, 0) + p
             left = {s: left[s] - p * n for s, n in mix}
     return _merged(order, plies)

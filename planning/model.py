@@ -175,8 +175,3 @@ def split_lays(total_plies: dict[str, int], lays: int) -> list[dict[str, int]]:
         result.append(lay)
     return result
 
-
-def fabric_of(lays, lengths: dict, end_allowance: float) -> float:
-    """Fabric (mm) of ``[(mix, {colour: plies}), ...]`` given each mix's length."""
-    return sum(sum(plies.values()) * (lengths[mix] + end_allowance) for mix, plies in lays)
-

@@ -211,6 +211,7 @@ def _cut_plan(order, garments, candidates, table, chosen, forms, history, stats)
 _METHODS = {
     "one_size_per_lay": "one size per lay: per size the marker with as many garments as the table takes; "
                         "order // garments plies; the remainder as one more marker spread once",
-    "single_ratio": "single ratio by hand: the smallest ply count P whose ratio floor(order / P) fits the table; "
-                    "P plies; the same rule on the remainder",
+    "single_ratio": "single ratio by hand: the smallest ply count P whose ratio floor(order / P) fits the table "
+                    "(at max_plies, garments taken off the largest sizes until it fits); P plies; the same rule on "
+                    "the remainder",
 }

@@ -49,7 +49,6 @@ def _check(document: dict, base: Path) -> list[str]:
         return [f"schema is {document.get('schema')!r}, not {SCHEMA}"]
     problems: list[str] = []
     limits = document["limits"]
-    e = float(limits["end_allowance"])
     checked: dict[str, list[str]] = {}
     cut = _lays(document["lays"], "lays", base, limits, checked, problems)
     totals = document["totals"]
@@ -73,7 +72,7 @@ def _check(document: dict, base: Path) -> list[str]:
     if len(document["lays"]) != totals["lays"]:
         problems.append(f"totals.lays: {len(document['lays'])} lays, the plan says {totals['lays']}")
     if len({lay["marker"] for lay in document["lays"]}) != totals["markers"]:
-        problems.append(f"totals.markers: does not match the distinct markers of the lays")
+        problems.append("totals.markers: does not match the distinct markers of the lays")
     for name, baseline in document.get("baselines", {}).items():
         if baseline.get("fabric_m") is None:
             continue
