@@ -109,17 +109,20 @@ class Program:
         self.second = self.cost if any_cost else self.tiebreak
         self.integrality = np.ones(n_vars)
 
-    def solve(self, time_limit: float | None = None) -> Solution | None:
-        """The lexicographic optimum (fabric, then costs), or None if no plan meets the order."""
+    def solve(self, time_limit: float | None = None, gap: float = MIP_GAP, costs: bool = True) -> Solution | None:
+        """The lexicographic optimum (fabric, then costs) within a relative ``gap``, or None if no plan
+        meets the order. Without ``costs``, only the fabric is minimised (one solve instead of two)."""
         if self.J == 0:
             return None
-        options = {"mip_rel_gap": MIP_GAP, "presolve": True}
+        options = {"mip_rel_gap": gap, "presolve": True}
         if time_limit is not None:
             options["time_limit"] = max(time_limit, 0.5)
         first = milp(self.fabric, integrality=self.integrality, bounds=self.bounds, constraints=self.constraints,
                      options=options)
         if first.x is None:
             return None
+        if not costs:
+            return self._solution(np.round(first.x).astype(np.int64), first.status == 0)
         best = float(self.fabric @ np.round(first.x))
         hold = LinearConstraint(self.fabric.reshape(1, -1), -np.inf, best + 1e-6 * max(best, 1.0))
         second = milp(self.second, integrality=self.integrality, bounds=self.bounds,
