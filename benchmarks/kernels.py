@@ -177,7 +177,7 @@ def nfp_by_size(plan: dict, rng, say) -> list[dict]:
 def engine_problem(name: str):
     """The prepared shapes and NFP cache of a bundled instance, built as `nesting.nest` builds them."""
     from nesting import Fabric, NestConfig
-    from nesting.engine import Problem
+    from nesting.search.base import Problem
     from nesting.geometry import prepare
     from nesting.nfp import NFPCache
     from patterns.instances import load_instance
@@ -217,9 +217,8 @@ def big_set_nfps(types: int, vertices: int, limit: float, rng) -> dict:
 
 def constructive_placement(names=DEFAULT_SET) -> list[dict]:
     """Bottom-left fill (decreasing area) of each instance: NFP time and placement time."""
-    from nesting.engine import Layout, to_marker
-    from nesting.placement import bottom_left
-    from nesting.search.constructive import area_order
+    from nesting.engine import to_marker
+    from nesting.search.bottom_left import area_order, bottom_left
     from nesting.verify import violations
 
     rows = []
@@ -227,9 +226,9 @@ def constructive_placement(names=DEFAULT_SET) -> list[dict]:
         problem, prepare_s = engine_problem(name)
         prep, cache = problem.prep, problem.cache
         start = time.perf_counter()
-        shape_of, position = bottom_left(prep, cache, area_order(problem))
+        layout = bottom_left(problem, area_order(problem))
         place_s = time.perf_counter() - start
-        marker = to_marker(problem, Layout(shape_of, position), units="instance")
+        marker = to_marker(problem, layout, units="instance")
         rows.append({"instance": name, "pieces": len(prep.item_piece), "shapes": len(prep.shapes),
                      "prepare_s": prepare_s, "nfp_s": cache.build_seconds, "nfp_pairs": cache.computed_pairs,
                      "place_s": place_s, "utilization": marker.utilization, "verified": not violations(marker)})

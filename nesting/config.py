@@ -22,6 +22,8 @@ class Tolerances:
     contact_units: float = 1.0
     verify_overlap: float = 1e-6  # overlap area allowed, relative to the smaller piece
     verify_distance: float = 1e-6  # containment/spacing slack, relative to the fabric width
+    verify_angle: float = 1e-6  # degrees a placed rotation may differ from an allowed one
+    verify_outline: float = 1e-6  # vertex offset of a placed polygon from its outline's image, relative to its size
 
 
 @dataclass(frozen=True, slots=True)

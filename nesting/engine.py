@@ -9,44 +9,19 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
 
-from nesting.config import DEFAULT_CONFIG, NestConfig
-from nesting.errors import SpecError
+from nesting.config import DEFAULT_CONFIG, NestConfig, Tolerances
+from nesting.errors import InfeasibleError, SpecError
 from nesting.geometry import Prepared, prepare
 from nesting.kernels import warmup
-from nesting.model import Fabric, Marker, Placement, placed_polygon
+from nesting.model import Fabric, Marker, MarkerRules, Placement, near_rotation, placed_polygon
 from nesting.nfp import NFPCache
-from nesting.search.base import Listener, Stop
+from nesting.search import get_strategy
+from nesting.search.base import Layout, Listener, Problem, Stop
 from nesting.verify import verify
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """A search result on the grid: each item's shape (orientation) and reference position."""
-
-    shape_of: np.ndarray  # (k,) int64 index into Prepared.shapes
-    position: np.ndarray  # (k, 2) float64 grid units
-
-
-@dataclass
-class Problem:
-    """What strategies share: the prepared pieces, the NFPs and the configuration."""
-
-    prep: Prepared
-    cache: NFPCache
-    config: NestConfig
-
-    def length_of(self, layout: Layout) -> float:
-        """Marker length (grid units) of a layout: the rightmost collision-free extent."""
-        maxx = np.array([self.prep.shapes[s].bounds[2] for s in layout.shape_of])
-        return float(np.max(layout.position[:, 0] + maxx)) if len(maxx) else 0.0
-
-    def utilization_at(self, length_grid: float) -> float:
-        area = sum(self.prep.pieces[p].area for p in self.prep.item_piece)
-        return area / (self.prep.fabric.width * length_grid / self.prep.scale)
 
 
 def nest(
@@ -58,6 +33,7 @@ def nest(
     input_name: str = "",
     units: str = "mm",
     warm_start=None,
+    rules: MarkerRules | None = None,
 ) -> Marker:
     """Nest ``pieces`` on ``fabric`` into the shortest verified marker the budget allows.
 
@@ -71,19 +47,20 @@ def nest(
     warm_start : placements of an earlier marker of the same pieces, as
         ``(piece_id, copy, rotation, mirrored, x, y)``: compaction starts from it (a repeat
         order gets a marker at least as good, in seconds) instead of from scratch.
+    rules : the `MarkerRules` a spec set (size ratio, orientation rules) for the marker to carry
+        and be verified against; by default the pieces' own rules on ``fabric``.
 
     Raises
     ------
-    InfeasibleError : a piece fits the fabric in none of its allowed orientations.
+    InfeasibleError : a piece fits the fabric in none of its allowed orientations, or the
+        marker is longer than the fabric's ``max_length`` (the search does not bound the length).
     SpecError : the warm start does not place exactly these pieces in allowed orientations.
     VerificationError : the engine produced an invalid marker (a bug; never returned).
     """
-    from nesting.search import get_strategy
-
     listener = listener or Listener()
     compile_seconds = warmup()
     if config.workers > 1:
-        from nesting.search.portfolio import start_workers
+        from nesting.search.portfolio import start_workers  # deferred: its worker module compiles every kernel on import
 
         started = time.perf_counter()
         start_workers()
@@ -104,11 +81,11 @@ def nest(
     if warm_start is not None:
         if config.strategy not in ("auto", "compact"):
             raise SpecError(f"--warm-start continues with compaction: use --strategy auto or compact, not {config.strategy}")
-        start = layout_from_placements(prep, warm_start)
+        start = layout_from_placements(prep, warm_start, config.tolerances.verify_angle)
         strategy = functools.partial(get_strategy("compact"), start=start)
     rng = np.random.default_rng(config.seed)
     if config.workers > 1:
-        from nesting.search.portfolio import run_portfolio
+        from nesting.search.portfolio import run_portfolio  # deferred: as start_workers above
 
         layout = run_portfolio(strategy, problem, stop, listener, rng)
     else:
@@ -118,12 +95,17 @@ def nest(
         earlier = to_marker(problem, start, input_name, units, stop.elapsed())
         if earlier.length <= marker.length:  # the search found nothing shorter: keep the earlier marker
             marker = earlier
+    if rules is not None:
+        marker = replace(marker, rules=rules)
+    if fabric.max_length is not None and marker.length > fabric.max_length:
+        raise InfeasibleError(f"fabric.max_length: the marker needs {marker.length:.1f} of length, more than the table's "
+                              f"{fabric.max_length:g} (shorten the ratio, widen the fabric or allow more rotations)")
     marker.stats.update(
         compile_s=compile_seconds, nfp_s=cache.build_seconds, nfp_pairs=cache.computed_pairs,
         nfp_memory_bytes=cache.memory_bytes, strategy=config.strategy, iterations=stop.used_iterations,
         interrupted=stop.requested,
     )
-    return verify(marker, config.tolerances)
+    return verify(marker, config.tolerances)  # the gate: no marker leaves the engine unverified
 
 
 def to_marker(problem: Problem, layout: Layout, input_name="", units="mm", elapsed=0.0) -> Marker:
@@ -142,7 +124,7 @@ def to_marker(problem: Problem, layout: Layout, input_name="", units="mm", elaps
     )
 
 
-def layout_from_placements(prep: Prepared, placements) -> Layout:
+def layout_from_placements(prep: Prepared, placements, angle_tolerance: float = Tolerances().verify_angle) -> Layout:
     """The grid layout of an earlier marker's placements, matched to this marker's items.
 
     Raises `SpecError` unless they place every copy exactly once in an allowed orientation.
@@ -156,7 +138,7 @@ def layout_from_placements(prep: Prepared, placements) -> Layout:
         if item is None or shape_of[item] >= 0:
             raise SpecError(f"--warm-start: piece {piece_id} copy {copy} is not one of this marker's copies (or twice)")
         matches = [s for s in prep.item_shapes[item] if prep.shapes[s].mirrored == bool(mirrored)
-                   and abs((prep.shapes[s].rotation - float(rotation) + 180.0) % 360.0 - 180.0) <= 1e-6]
+                   and near_rotation(prep.shapes[s].rotation, (float(rotation),), angle_tolerance)]
         if not matches:
             raise SpecError(f"--warm-start: piece {piece_id} copy {copy}: rotation {rotation:g} "
                             f"(mirrored {bool(mirrored)}) is not allowed here")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pyclipper
@@ -37,6 +38,15 @@ class Shape:
     hull_area: float  # collision hull area, grid units squared
 
 
+class GridMargins(NamedTuple):
+    """The fabric's unusable margins in whole grid units, rounded up: inside them is inside the true ones."""
+
+    start: int
+    end: int
+    bottom: int
+    top: int
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """Everything the placers and the search need, derived once from pieces and fabric."""
@@ -50,7 +60,7 @@ class Prepared:
     item_shapes: tuple[tuple[int, ...], ...]  # allowed shape indices per item
     zones: tuple[np.ndarray, ...]  # clear zones as int rings in grid units (marker frame)
     width: int  # fabric width in grid units
-    usable: tuple[int, int, int, int]  # margins in grid units: start, end, bottom, top
+    margins: GridMargins
 
 
 MAX_GRID = 2**40  # grid coordinates of a marker stay below this (pyclipper's fast range is 2**62)
@@ -99,9 +109,9 @@ def prepare(pieces, fabric: Fabric, config: NestConfig) -> Prepared:
                 item_shapes.append(tuple(allowed))
     margins = fabric.margins
     width = int(math.floor(fabric.width * scale))
-    usable = tuple(int(math.ceil(m * scale)) for m in (margins.start, margins.end, margins.bottom, margins.top))
+    grid_margins = GridMargins(*(int(math.ceil(m * scale)) for m in (margins.start, margins.end, margins.bottom, margins.top)))
     for k, allowed in enumerate(item_shapes):
-        if not any(_fits_width(shapes[s], width, usable) for s in allowed):
+        if not any(_fits_width(shapes[s], width, grid_margins) for s in allowed):
             piece = pieces[item_piece[k]]
             raise InfeasibleError(
                 f"piece {piece.id}: does not fit the fabric width {fabric.width:g} in any allowed orientation"
@@ -109,12 +119,12 @@ def prepare(pieces, fabric: Fabric, config: NestConfig) -> Prepared:
     zones = tuple(_int_ring(shapely.orient_polygons(z).exterior.coords[:-1], scale) for z in fabric.zones)
     return Prepared(
         pieces, fabric, scale, tuple(shapes), np.array(item_piece, dtype=np.int64),
-        np.array(item_copy, dtype=np.int64), tuple(item_shapes), zones, width, usable,
+        np.array(item_copy, dtype=np.int64), tuple(item_shapes), zones, width, grid_margins,
     )
 
 
-def _fits_width(shape, width, usable):
-    return shape.bounds[3] - shape.bounds[1] <= width - usable[2] - usable[3]
+def _fits_width(shape, width, margins):
+    return shape.bounds[3] - shape.bounds[1] <= width - margins.bottom - margins.top
 
 
 def _shape(piece, p, rotation, mirrored, scale, inflate, rounding, config) -> Shape:

@@ -21,7 +21,6 @@ from nesting.export import DEFAULT_FORMATS, write
 from nesting.model import Marker
 from nesting.spec import MarkerSpec, with_options
 from nesting.spec import load as load_spec
-from nesting.verify import verify
 from patterns import read_pieces
 from patterns.selection import select_pieces
 
@@ -104,11 +103,9 @@ def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
         seed=job.seed, time_limit=job.time, iterations=job.iterations, strategy=job.strategy,
         target_utilization=job.target, workers=job.workers, spacing=spec.spacing, simplify_tolerance=job.simplify,
     )
-    marker = nest(pieces, replace(spec.fabric, max_length=None), config, stop=stop, listener=listener,
+    marker = nest(pieces, spec.fabric, config, stop=stop, listener=listener,
                   input_name=", ".join(Path(p).name for p in spec.patterns), units=units,
-                  warm_start=warm_start_placements(job.warm_start))
-    rules.check_length(marker, spec)  # the engine does not bound the length: the table does
-    marker = verify(replace(marker, fabric=spec.fabric, spec=spec), config.tolerances)
+                  warm_start=warm_start_placements(job.warm_start), rules=rules.marker_rules(pieces, spec))
     if left_out:
         marker.stats["left_out"] = "; ".join(left_out)
     return marker, write_all(marker, job.out, job.formats)

@@ -7,7 +7,6 @@ are written unrounded so that a reader can recompute utilization and containment
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +14,12 @@ from shapely.geometry import Polygon
 
 from nesting.atomic import write_text
 from nesting.errors import MarkerFileError, SpecError
-from nesting.model import Fabric, Margins, Marker
+from nesting.fabric import EDGES, Fabric, Margins, finite_number
+from nesting.model import Marker, MarkerRules, PieceRules
 from nesting.report import summary_fields
-from nesting.rules import PieceRules, grain_deviation, piece_rules
-from nesting.spec import RuleSet, parse_rotations, parse_rules
+from nesting.rules import grain_deviation
+from nesting.spec import parse_rotations, parse_rules
+from nesting.verify import Placed
 
 SCHEMA = "marker/1"
 MAX_COPIES = 1_000_000  # of one piece type in a marker file's rules
@@ -58,40 +59,40 @@ def to_dict(marker: Marker) -> dict:
         "input": marker.input,
         "pieces": pieces,
     }
-    document["rules"] = rules_dict(marker)
+    document["rules"] = rules_dict(marker.effective_rules())
     document["report"] = summary_fields(marker)
     document["stats"] = {k: v for k, v in marker.stats.items() if isinstance(v, int | float | str | bool)}
     return document
 
 
-def rules_dict(marker: Marker) -> dict:
+def rules_dict(rules: MarkerRules) -> dict:
     """marker.json's ``rules``: every rule the marker must honour, enough to verify it alone.
 
     Per piece type it states the rotation rule, flip permission, quantities and the
     grain-aligned outline, so that each placed polygon can be checked to be that outline
     under its stated rotation and mirroring.
     """
-    fabric, spec = marker.fabric, marker.spec
+    fabric = rules.fabric
     pieces = {}
-    for piece, rules in zip(marker.pieces, piece_rules(marker)):
-        pieces[piece.id] = {
-            "name": rules.name, "size": rules.size, "category": rules.category, "source": rules.source,
-            "rotations": rules.rotations if isinstance(rules.rotations, str) else list(rules.rotations),
-            "tilt": rules.tilt, "flip": rules.flip,
-            "quantity": rules.quantity, "mirrored_quantity": rules.mirrored_quantity,
-            "per_garment": list(rules.per_garment) if rules.per_garment is not None else None,
-            "outline": [list(p) for p in piece.outline.exterior.coords[:-1]],
-            "holes": [[list(p) for p in ring.coords[:-1]] for ring in piece.outline.interiors],
+    for stated in rules.pieces or ():
+        pieces[stated.id] = {
+            "name": stated.name, "size": stated.size, "category": stated.category, "source": stated.source,
+            "rotations": stated.rotations if isinstance(stated.rotations, str) else list(stated.rotations),
+            "tilt": stated.tilt, "flip": stated.flip,
+            "quantity": stated.quantity, "mirrored_quantity": stated.mirrored_quantity,
+            "per_garment": list(stated.per_garment) if stated.per_garment is not None else None,
+            "outline": [list(p) for p in stated.outline.exterior.coords[:-1]],
+            "holes": [[list(p) for p in ring.coords[:-1]] for ring in stated.outline.interiors],
         }
     return {
-        "spacing": marker.spacing,
-        "margins": {"bottom": fabric.margins.bottom, "top": fabric.margins.top,
-                    "start": fabric.margins.start, "end": fabric.margins.end},
+        "spacing": rules.spacing,
+        "margins": {edge: getattr(fabric.margins, edge) for edge in EDGES},
         "max_length": fabric.max_length,
         "zones": [[list(p) for p in zone.exterior.coords[:-1]] for zone in fabric.zones],
-        "sizes": spec.size_ratio if spec is not None else None,
-        "shrinkage": dict(zip(("along", "across"), spec.shrinkage if spec is not None else (0.0, 0.0))),
-        "orientation": spec.orientation.as_dict() if spec is not None else None,
+        "sizes": rules.size_ratio,
+        "shrinkage": dict(zip(("along", "across"), rules.shrinkage)),
+        "orientation": rules.orientation,
+        "fabric_price": rules.fabric_price,
         "pieces": pieces,
     }
 
@@ -103,11 +104,20 @@ def dump(marker: Marker, path) -> None:
 
 @dataclass(frozen=True, slots=True)
 class MarkerFile:
-    """A marker/1 file as read back: the document and each placed outline."""
+    """A marker/1 file as read back: the document, each placed copy, the rules it states.
+
+    ``rules`` is ``None`` when the file states none (early marker/1): its pieces can then only
+    be checked against the bare fabric.
+    """
 
     path: str
     document: dict
-    polygons: tuple[Polygon, ...]
+    placed: tuple[Placed, ...]
+    rules: MarkerRules | None
+
+    @property
+    def polygons(self) -> tuple[Polygon, ...]:
+        return tuple(p.polygon for p in self.placed)
 
     @property
     def width(self) -> float:
@@ -117,137 +127,192 @@ class MarkerFile:
     def length(self) -> float:
         return float(self.document["length"])
 
-    @property
-    def rules(self) -> StatedRules | None:
-        """The file's ``rules`` object, read and checked for form (``None`` when absent)."""
-        return read_rules(self.document["rules"], self.width, self.path) if self.document.get("rules") is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class StatedRules:
-    """The ``rules`` of a marker file: the fabric, the spacing and each piece type's rules."""
-
-    fabric: Fabric
-    spacing: float
-    sizes: dict | None
-    orientation: RuleSet | None
-    pieces: dict  # id -> PieceRules
-    outlines: dict  # id -> grain-aligned Polygon
-
-
-def read_rules(rules, width, path) -> StatedRules:
-    """Parse a ``rules`` object; raises `MarkerFileError` naming the field."""
-    def fail(name, reason):
-        return MarkerFileError(f"{path}: rules.{name}: {reason}")
-
-    try:
-        margins = Margins(**{k: float(v) for k, v in (rules.get("margins") or {}).items()})
-        zones = tuple(Polygon(_ring(ring, f"{path}: rules.zones[{k}]")) for k, ring in enumerate(rules.get("zones") or []))
-        max_length = None if rules.get("max_length") is None else float(rules["max_length"])
-        fabric = Fabric(width, max_length, margins, zones)
-        spacing = float(rules.get("spacing") or 0.0)
-    except MarkerFileError:
-        raise
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise fail("fabric", f"unreadable ({exc})") from None
-    try:
-        stated = rules.get("orientation")
-        orientation = None if stated is None else parse_rules(stated, lambda name: f"{path}: {name}")
-    except SpecError as exc:
-        raise MarkerFileError(str(exc)) from None
-    for name in ("pieces", "sizes"):
-        if not isinstance(rules.get(name) or {}, dict):
-            raise fail(name, "must be an object")
-    pieces, outlines = {}, {}
-    for piece_id, entry in (rules.get("pieces") or {}).items():
-        try:
-            rotations = entry["rotations"]
-            rotations = (parse_rotations(rotations, "rotations") if isinstance(rotations, str)
-                         else tuple(float(a) for a in rotations))
-            per_garment = entry.get("per_garment")
-            pieces[piece_id] = PieceRules(
-                piece_id, entry.get("name"), entry.get("size"), entry.get("category"), entry.get("source"), rotations,
-                float(entry.get("tilt") or 0.0), bool(entry.get("flip")), _count(entry["quantity"]),
-                _count(entry.get("mirrored_quantity") or 0), tuple(map(_count, per_garment)) if per_garment else None,
-            )
-            where = f"{path}: rules.pieces.{piece_id}"
-            outlines[piece_id] = Polygon(_ring(entry["outline"], f"{where}.outline"),
-                                         [_ring(h, f"{where}.holes") for h in entry.get("holes") or []])
-        except MarkerFileError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise fail(f"pieces.{piece_id}", f"unreadable ({exc})") from None
-    sizes = rules.get("sizes")
-    return StatedRules(fabric, spacing, dict(sizes) if sizes else None, orientation, pieces, outlines)
-
 
 def load(path) -> MarkerFile:
-    """Read a marker/1 file; raises `MarkerFileError` naming the file and the field on bad content."""
+    """Read a marker/1 file; raises `MarkerFileError` naming the file and the field on bad content.
+
+    Only the form is checked here (types, required fields); whether the values make sense is
+    the verifier's question (`nesting.verify.check`).
+    """
     path = Path(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
     except OSError as exc:
         raise MarkerFileError(f"{path}: cannot read file: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MarkerFileError(f"{path}: not a JSON marker file: {exc}") from None
+    except _DuplicateKey as exc:
+        raise MarkerFileError(f"{path}: key {exc.args[0]!r} occurs twice in one object") from None
     except RecursionError:
         raise MarkerFileError(f"{path}: not a JSON marker file: nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: bad JSON, or an integer of over 4300 digits
+        raise MarkerFileError(f"{path}: not a JSON marker file: {exc}") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise MarkerFileError(f"{path}: not a {SCHEMA} marker file (schema field missing or different)")
     for key in ("width", "length", "utilization", "pieces"):
         if key not in document:
             raise MarkerFileError(f"{path}: field {key!r} is missing")
     for key in ("width", "length", "utilization"):
-        if not _is_number(document[key]) or document[key] < 0 or (key == "width" and document[key] == 0):
+        if not finite_number(document[key]) or document[key] < 0 or (key == "width" and document[key] == 0):
             raise MarkerFileError(f"{path}: field {key!r} must be a finite number {'> 0' if key == 'width' else '>= 0'}, "
                                   f"got {document[key]!r}")
     if not isinstance(document["pieces"], list):
         raise MarkerFileError(f"{path}: field 'pieces' must be a list")
+    _check_fields(document, str(path), {}, _OPTIONAL_FIELDS)
     if document.get("rules") is not None and not isinstance(document["rules"], dict):
         raise MarkerFileError(f"{path}: field 'rules' must be an object")
-    polygons = tuple(_placed_polygon(entry, f"{path}: piece #{index}") for index, entry in enumerate(document["pieces"]))
-    return MarkerFile(str(path), document, polygons)
+    placed = tuple(_placed(entry, f"{path}: piece #{index}") for index, entry in enumerate(document["pieces"]))
+    rules = None if document.get("rules") is None else read_rules(document["rules"], float(document["width"]), path)
+    return MarkerFile(str(path), document, placed, rules)
 
 
-_PIECE_FIELDS = {"rotation": "a number", "x": "a number", "y": "a number", "copy": "a whole number",
-                 "mirrored": "true or false"}
+def read_rules(rules: dict, width: float, path) -> MarkerRules:
+    """Parse a ``rules`` object for form; raises `MarkerFileError` naming the field."""
+    def fail(name, reason):
+        return MarkerFileError(f"{path}: rules.{name}: {reason}")
+
+    for name in ("margins", "pieces", "sizes", "shrinkage"):
+        if not isinstance(rules.get(name) or {}, dict):
+            raise fail(name, "must be an object")
+    if not isinstance(rules.get("zones") or [], list):
+        raise fail("zones", "must be a list of rings")
+    margins = rules.get("margins") or {}
+    unknown = set(margins) - set(EDGES)
+    if unknown:
+        raise fail("margins", f"unknown edge {sorted(unknown)[0]!r}; edges are {', '.join(EDGES)}")
+    margins = Margins(**{edge: _number(margins.get(edge, 0.0), fail, f"margins.{edge}") for edge in EDGES})
+    zones = tuple(Polygon(_ring(ring, f"{path}: rules.zones[{k}]")) for k, ring in enumerate(rules.get("zones") or []))
+    max_length = None if rules.get("max_length") is None else _number(rules["max_length"], fail, "max_length")
+    spacing = _number(rules.get("spacing") or 0.0, fail, "spacing")
+    shrinkage = rules.get("shrinkage") or {}
+    shrinkage = (_number(shrinkage.get("along", 0.0), fail, "shrinkage.along"),
+                 _number(shrinkage.get("across", 0.0), fail, "shrinkage.across"))
+    orientation = rules.get("orientation")
+    try:
+        if orientation is not None:
+            parse_rules(orientation, lambda name: f"{path}: {name}")
+    except SpecError as exc:
+        raise MarkerFileError(str(exc)) from None
+    sizes = rules.get("sizes")
+    try:
+        sizes = tuple((str(size), _count(n)) for size, n in sizes.items()) if sizes else None
+    except ValueError as exc:
+        raise fail("sizes", str(exc)) from None
+    pieces = tuple(_piece_rules(piece_id, entry, f"{path}: rules.pieces.{piece_id}", fail)
+                   for piece_id, entry in (rules.get("pieces") or {}).items())
+    return MarkerRules(Fabric(width, max_length, margins, zones), spacing, pieces, sizes, shrinkage, orientation,
+                       _optional_number(rules.get("fabric_price"), fail, "fabric_price"))
 
 
-def _placed_polygon(entry, where: str) -> Polygon:
-    """One ``pieces`` entry's polygon, after checking the entry's form (fields are optional)."""
+def _piece_rules(piece_id: str, entry, where: str, fail) -> PieceRules:
+    try:
+        rotations = entry["rotations"]
+        rotations = (parse_rotations(rotations, "rotations") if isinstance(rotations, str)
+                     else tuple(_number(a, fail, f"pieces.{piece_id}.rotations") for a in rotations))
+        per_garment = entry.get("per_garment")
+        if per_garment and len(per_garment) != 2:
+            raise ValueError(f"per_garment must be [quantity, mirrored quantity], got {per_garment!r}")
+        outline = Polygon(_ring(entry["outline"], f"{where}.outline"), [_ring(h, f"{where}.holes") for h in entry.get("holes") or []])
+        return PieceRules(
+            piece_id, _text(entry.get("name")), _text(entry.get("size")), _text(entry.get("category")),
+            _text(entry.get("source")), rotations, _number(entry.get("tilt") or 0.0, fail, f"pieces.{piece_id}.tilt"),
+            _flag(entry.get("flip", False)), _count(entry["quantity"]), _count(entry.get("mirrored_quantity") or 0),
+            outline, tuple(map(_count, per_garment)) if per_garment else None,
+        )
+    except MarkerFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, SpecError) as exc:
+        raise fail(f"pieces.{piece_id}", f"unreadable ({exc})") from None
+
+
+def _is_copy(value) -> bool:
+    return finite_number(value) and float(value).is_integer() and 0 <= value <= MAX_COPIES
+
+
+_COPY = f"a copy number in 0..{MAX_COPIES}"
+_KINDS = {  # what a field must be, as the error says it -> the test
+    "a number": finite_number,
+    "a whole number": lambda v: finite_number(v) and float(v).is_integer(),
+    _COPY: _is_copy,
+    "true or false": lambda v: isinstance(v, bool),
+    "a text": lambda v: isinstance(v, str),
+    "a text or null": lambda v: v is None or isinstance(v, str),
+}
+_REQUIRED_PIECE_FIELDS = {"id": "a text", "copy": _COPY, "rotation": "a number", "mirrored": "true or false"}
+_OPTIONAL_PIECE_FIELDS = {"x": "a number", "y": "a number", "name": "a text or null", "size": "a text or null",
+                          "source": "a text or null", "fabric": "a text or null", "category": "a text or null",
+                          "grain_deviation": "a number"}
+_OPTIONAL_FIELDS = {"units": "a text", "input": "a text", "target_utilization": "a number", "meets_target": "true or false",
+                    "seed": "a whole number", "elapsed_s": "a number"}
+
+
+def _check_fields(entry: dict, where: str, required: dict, optional: dict) -> None:
+    """Every required field present, and every field of the tables of the kind it must be."""
+    for name in required:
+        if name not in entry:
+            raise MarkerFileError(f"{where}: field {name!r} is missing")
+    for name, kind in (required | optional).items():
+        if name in entry and not _KINDS[kind](entry[name]):
+            raise MarkerFileError(f"{where}: {name} must be {kind}, got {entry[name]!r}"[:300])
+
+
+def _placed(entry, where: str) -> Placed:
+    """One ``pieces`` entry, after checking its form: id, copy, rotation, mirrored and polygon are required."""
     if not isinstance(entry, dict):
         raise MarkerFileError(f"{where}: must be an object")
-    for name, kind in _PIECE_FIELDS.items():
-        if not _field_ok(name, entry.get(name)):
-            raise MarkerFileError(f"{where}: {name} must be {kind}, got {entry.get(name)!r}")
-    holes = entry.get("holes") or []
+    _check_fields(entry, where, _REQUIRED_PIECE_FIELDS, _OPTIONAL_PIECE_FIELDS)
+    holes = entry.get("holes", [])
     if not isinstance(holes, list):
         raise MarkerFileError(f"{where}: holes must be a list of rings")
-    return Polygon(_ring(entry.get("polygon"), f"{where}: polygon"), [_ring(h, f"{where}: a hole") for h in holes])
-
-
-def _field_ok(name: str, value) -> bool:
-    if value is None:
-        return True
-    if name == "mirrored":
-        return isinstance(value, bool)
-    return _is_number(value) and (name != "copy" or float(value).is_integer())
+    polygon = Polygon(_ring(entry.get("polygon"), f"{where}: polygon"), [_ring(h, f"{where}: a hole") for h in holes])
+    x, y = (float(entry[k]) if k in entry else None for k in ("x", "y"))
+    return Placed(entry["id"], int(entry["copy"]), float(entry["rotation"]), entry["mirrored"], x, y, polygon)
 
 
 def _ring(points, where: str) -> list:
     if not isinstance(points, list) or len(points) < 3:
         raise MarkerFileError(f"{where}: must be a list of at least 3 [x, y] points")
-    if not all(isinstance(p, list) and len(p) == 2 and _is_number(p[0]) and _is_number(p[1]) for p in points):
+    if not all(isinstance(p, list) and len(p) == 2 and finite_number(p[0]) and finite_number(p[1]) for p in points):
         raise MarkerFileError(f"{where}: every vertex must be an [x, y] pair of finite numbers")
     return points
 
 
+def _number(value, fail, name: str) -> float:
+    if not finite_number(value):
+        raise fail(name, f"must be a finite number, got {value!r}"[:300])
+    return float(value)
+
+
+def _optional_number(value, fail, name: str) -> float | None:
+    return None if value is None else _number(value, fail, name)
+
+
+def _text(value) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"expected a text or null, got {value!r}")
+    return value
+
+
+def _flag(value) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"flip must be true or false, got {value!r}")
+    return value
+
+
 def _count(value) -> int:
     """A quantity: a whole number in 0 .. MAX_COPIES (a huge one would stall the checks)."""
-    if not _is_number(value) or not float(value).is_integer() or not 0 <= value <= MAX_COPIES:
+    if not finite_number(value) or not float(value).is_integer() or not 0 <= value <= MAX_COPIES:
         raise ValueError(f"a quantity must be a whole number in 0..{MAX_COPIES}, got {value!r}")
     return int(value)
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs) -> dict:
+    """A JSON object whose keys are unique: a repeated key is refused, not silently the last value."""
+    document = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKey(key)
+        document[key] = value
+    return document

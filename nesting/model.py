@@ -1,4 +1,4 @@
-"""The engine's plain, frozen data: the fabric, a placement, a marker.
+"""The engine's plain, frozen data: a placement, the rules a marker is held to, a marker.
 
 A `Placement` is a transform, never moved geometry: mirror the piece's outline across its
 y axis (x -> -x) if ``mirrored``, rotate it ``rotation`` degrees counter-clockwise about the
@@ -8,35 +8,15 @@ origin, then translate by (x, y). x runs along the marker length, y across the w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
+from nesting.fabric import Fabric, Margins
 from patterns.piece import Piece
 
-if TYPE_CHECKING:
-    from nesting.spec import MarkerSpec
-
-
-@dataclass(frozen=True, slots=True)
-class Margins:
-    """Unusable fabric at each edge: bottom/top selvedges (y) and start/end (x)."""
-
-    bottom: float = 0.0
-    top: float = 0.0
-    start: float = 0.0
-    end: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Fabric:
-    """The fabric a marker is laid on: width (y), optional table length, margins, clear zones."""
-
-    width: float
-    max_length: float | None = None
-    margins: Margins = field(default_factory=Margins)
-    zones: tuple[Polygon, ...] = ()
+__all__ = ["Fabric", "Margins", "Marker", "MarkerRules", "PieceRules", "Placement", "near_rotation", "oriented",
+           "placed_polygon"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +29,14 @@ class Placement:
     mirrored: bool
     x: float
     y: float
+
+
+def near_rotation(rotation: float, angles, tolerance: float) -> bool:
+    """Is ``rotation`` within ``tolerance`` degrees of one of ``angles`` (modulo a full turn)?
+
+    The one angle comparison of the project: rule checks, instance checks and warm starts.
+    """
+    return any(abs((rotation - a + 180.0) % 360.0 - 180.0) <= tolerance for a in angles)
 
 
 def oriented(outline: Polygon, rotation: float, mirrored: bool) -> Polygon:
@@ -64,8 +52,69 @@ def placed_polygon(piece: Piece, placement: Placement) -> Polygon:
 
 
 @dataclass(frozen=True, slots=True)
+class PieceRules:
+    """One piece type's rules as a marker states them (marker.json's ``rules.pieces``).
+
+    ``rotations`` is a rule (``none``/``180``/``90``/``free:STEP``) with ``tilt``, or the explicit
+    angles a pattern allowed. ``quantity``/``mirrored_quantity`` are the copies in the marker;
+    ``per_garment`` the same for one garment, when a size ratio multiplied them. ``outline`` is
+    the grain-aligned outline every placed copy must be an image of.
+    """
+
+    id: str
+    name: str
+    size: str | None
+    category: str | None
+    source: str | None
+    rotations: str | tuple[float, ...]
+    tilt: float
+    flip: bool
+    quantity: int
+    mirrored_quantity: int
+    outline: Polygon
+    per_garment: tuple[int, int] | None = None
+
+    @property
+    def demand(self) -> int:
+        return self.quantity + self.mirrored_quantity
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerRules:
+    """Every rule a marker is held to: what marker.json's ``rules`` states, enough to verify it alone.
+
+    Live markers and files read from disk are checked against this one type. ``pieces`` is
+    ``None`` for a file that states no rules (early marker/1): only its geometry is checked.
+    ``sizes`` is the size ratio as ``((size, garments), ...)``, ``orientation`` the orientation
+    rules as the spec file states them.
+    """
+
+    fabric: Fabric
+    spacing: float = 0.0
+    pieces: tuple[PieceRules, ...] | None = None
+    sizes: tuple[tuple[str, int], ...] | None = None
+    shrinkage: tuple[float, float] = (0.0, 0.0)
+    orientation: dict | None = None
+    fabric_price: float | None = None
+
+    @property
+    def size_ratio(self) -> dict[str, int] | None:
+        return None if self.sizes is None else dict(self.sizes)
+
+
+def own_rules(piece: Piece) -> PieceRules:
+    """The rules a piece carries itself: its sampled rotations, flip and quantities."""
+    return PieceRules(piece.id, piece.name, piece.size, piece.category, piece.source, tuple(piece.rotations), 0.0,
+                      piece.flip, piece.quantity, piece.mirrored_quantity, piece.outline)
+
+
+@dataclass(frozen=True, slots=True)
 class Marker:
-    """A nested marker. Length is the extent actually used along x, from 0."""
+    """A nested marker. Length is the extent actually used along x, from 0.
+
+    ``rules`` are the rules it was nested under when a spec set them (size ratio, orientation
+    rules, shrinkage); without them the pieces' own rules apply (`effective_rules`).
+    """
 
     pieces: tuple[Piece, ...]
     fabric: Fabric
@@ -78,7 +127,13 @@ class Marker:
     target_utilization: float = 0.92
     spacing: float = 0.0
     stats: dict = field(default_factory=dict, compare=False)
-    spec: MarkerSpec | None = field(default=None, compare=False)  # the rules it was nested under
+    rules: MarkerRules | None = field(default=None, compare=False)
+
+    def effective_rules(self) -> MarkerRules:
+        """The rules this marker is verified against and its file states."""
+        if self.rules is not None:
+            return self.rules
+        return MarkerRules(self.fabric, self.spacing, tuple(own_rules(p) for p in self.pieces))
 
     def polygons(self) -> list[Polygon]:
         return [placed_polygon(self.pieces[p.piece], p) for p in self.placements]

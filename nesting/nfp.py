@@ -22,7 +22,7 @@ import shapely.ops
 from shapely.geometry import LineString, Polygon, box
 
 from nesting.geometry import clean_ring
-from nesting.kernels.nfp import convolution_loops
+from nesting.kernels.convolution import convolution_loops
 
 _MIN_RING_AREA = 4.0  # grid units^2: rounding slivers of the union, not geometry
 _MAX_COORDINATE = 2**30  # the convolution kernel's int64 cross products stay exact below this

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from nesting.model import Marker
-from nesting.rules import garments, grain_deviation, piece_rules
+from nesting.rules import garments, grain_deviation
 
 
 def summary_fields(marker: Marker) -> dict:
@@ -32,10 +32,10 @@ def consumption(marker: Marker) -> dict:
     Garments are counted per pattern file and size, times the size ratio; JSON instances
     have none, so these figures are ``None`` for them.
     """
-    spec = marker.spec
-    count = None if marker.units == "instance" else garments(piece_rules(marker), spec.size_ratio if spec else None)
+    rules = marker.effective_rules()
+    count = None if marker.units == "instance" else garments(rules.pieces, rules.size_ratio)
     per_garment = marker.length / count if count else None
-    price = spec.fabric_price if spec is not None else None
+    price = rules.fabric_price
     cost = None
     if per_garment is not None and price is not None and marker.units == "mm":
         cost = per_garment / 1000.0 * price

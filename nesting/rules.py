@@ -1,42 +1,68 @@
-"""A spec's rules applied to pattern pieces, before nesting.
+"""A spec's rules applied to pattern pieces before nesting, and stated for verification after.
 
 Each piece gets the rotations its orientation rule allows (tilt included, sampled), its flip
 permission and its shrinkage-compensated outline; pieces from several pattern files get ids
-that stay unique (``STYLE/PIECE/SIZE``). The engine then only sees plain pieces.
+that stay unique (``STYLE/PIECE/SIZE``). The engine then only sees plain pieces, and the
+marker carries the `MarkerRules` (`marker_rules`) it is verified against.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from shapely import affinity
 
-from nesting.errors import InfeasibleError, SpecError
-from nesting.model import oriented
-from nesting.spec import MarkerSpec, piece_key_matches, rule_step
+from nesting.errors import SpecError
+from nesting.model import MarkerRules, PieceRules, near_rotation, oriented
+from nesting.spec import MarkerSpec, parse_rules, piece_key_matches, rule_step
 from patterns.piece import Annotations, Notch, Piece
 
 
 def base_angles(rule: str) -> tuple[float, ...]:
-    """The rotations a rule allows before tilt: ``none`` (0), ``180``, ``90``, ``free:STEP``."""
+    """The rotations a rule allows before tilt: ``none`` (0), ``180``, ``90``, ``free:STEP``.
+
+    The one enumeration of a rule's angles (`_grid`): the nesting samples them, the verifier
+    checks against them.
+    """
+    step, count = _grid(rule)
+    return tuple(k * step for k in range(count))
+
+
+def rotation_allowed(rotation: float, rule, tilt: float, tolerance: float) -> bool:
+    """Is ``rotation`` within ``tilt`` (plus ``tolerance``) degrees of an angle the rule allows?
+
+    ``rule`` is ``none``, ``180``, ``90``, ``free:STEP`` or an explicit sequence of angles. For a
+    rule only the allowed angles next to ``rotation`` are compared, so that a file stating
+    ``free:1e-9`` costs no more to check than ``90``.
+    """
+    if isinstance(rule, str):
+        step, count = _grid(rule)
+        k = math.floor(rotation % 360.0 / step)
+        rule = [j * step for j in (k, k + 1, 0, count - 1) if 0 <= j < count]
+    return near_rotation(rotation, rule, tilt + tolerance)
+
+
+def _grid(rule: str) -> tuple[float, int]:
+    """A rule's angles as (step, count): ``k * step`` for ``k`` in ``range(count)``."""
     step = rule_step(rule)
-    return tuple(k * step for k in range(math.ceil(360.0 / step - 1e-9)))
+    return step, math.ceil(360.0 / step - 1e-9)
 
 
 def rotation_angles(rule: str, tilt: float = 0.0) -> tuple[float, ...]:
     """Every rotation the nesting tries: each base angle, and +/- ``tilt`` around it."""
-    offsets = (0.0, -tilt, tilt) if tilt > 0 else (0.0,)
-    angles = ((a + d) % 360.0 for a in base_angles(rule) for d in offsets)
-    return tuple(dict.fromkeys(round(a, 9) % 360.0 for a in angles))
+    return _around(base_angles(rule), tilt)
 
 
 def tilted(rotations, tilt: float) -> tuple[float, ...]:
     """A piece's own rotations with the tilt samples added around each."""
-    if tilt <= 0:
-        return tuple(rotations)
-    return tuple(dict.fromkeys(round((r + d) % 360.0, 9) % 360.0 for r in rotations for d in (0.0, -tilt, tilt)))
+    return tuple(rotations) if tilt <= 0 else _around(rotations, tilt)
+
+
+def _around(angles, tilt: float) -> tuple[float, ...]:
+    offsets = (0.0, -tilt, tilt) if tilt > 0 else (0.0,)
+    return tuple(dict.fromkeys(round((a + d) % 360.0, 9) % 360.0 for a in angles for d in offsets))
 
 
 def apply(pieces, spec: MarkerSpec) -> tuple[Piece, ...]:
@@ -56,7 +82,7 @@ def apply(pieces, spec: MarkerSpec) -> tuple[Piece, ...]:
         rotations = rotation_angles(rule.rotations, tilt) if rule.rotations else tilted(piece.rotations, tilt)
         flip = piece.flip if rule.flip is None else rule.flip
         if (fx, fy) != (1.0, 1.0):
-            piece = shrink(piece, fx, fy)
+            piece = scaled(piece, fx, fy)
         result.append(replace(piece, rotations=rotations, flip=flip))
     return tuple(result)
 
@@ -74,8 +100,11 @@ def check_rule_keys(pieces, spec: MarkerSpec) -> None:
             raise SpecError(f"{spec.label(f'rules.pieces.{key}')}: no piece has this name or id (pieces: {names})")
 
 
-def shrink(piece: Piece, fx: float, fy: float) -> Piece:
-    """The piece scaled by ``fx`` along the grain (x) and ``fy`` across it, about its origin."""
+def scaled(piece: Piece, fx: float, fy: float) -> Piece:
+    """The piece scaled by ``fx`` along the grain (x) and ``fy`` across it, about its origin.
+
+    Shrinkage compensation enlarges (factors > 1): the fabric shrinks the cut piece back to size.
+    """
     return replace(piece, outline=affinity.scale(piece.outline, fx, fy, origin=(0, 0)),
                    annotations=_scaled_annotations(piece.annotations, fx, fy))
 
@@ -152,58 +181,46 @@ def check_fits(pieces, spec: MarkerSpec) -> None:
         )
 
 
-def check_length(marker, spec: MarkerSpec) -> None:
-    """The nested marker must fit the cutting table."""
-    limit = spec.max_length
-    if limit is not None and marker.length > limit:
-        raise InfeasibleError(
-            f"{spec.label('fabric.max_length')}: the marker needs {marker.length:.1f} of length, more than the "
-            f"table's {limit:g} (shorten the ratio, widen the fabric or allow more rotations)"
-        )
-
-
 def _extents(polygon) -> tuple[float, float]:
     minx, miny, maxx, maxy = polygon.bounds
     return maxx - minx, maxy - miny
 
 
-@dataclass(frozen=True, slots=True)
-class PieceRules:
-    """One piece type's rules as a marker states them (and marker.json's ``rules.pieces``).
-
-    ``rotations`` is a rule (``none``/``180``/``90``/``free:STEP``) with ``tilt``, or the explicit
-    angles a pattern allowed. ``quantity``/``mirrored_quantity`` are the copies in the marker;
-    ``per_garment`` the same for one garment, when a size ratio multiplied them.
-    """
-
-    id: str
-    name: str
-    size: str | None
-    category: str | None
-    source: str | None
-    rotations: str | tuple[float, ...]
-    tilt: float
-    flip: bool
-    quantity: int
-    mirrored_quantity: int
-    per_garment: tuple[int, int] | None = None
-
-
-def piece_rules(marker) -> tuple[PieceRules, ...]:
-    """The rules each of the marker's pieces was nested under."""
-    spec = marker.spec
-    ratio = spec.size_ratio if spec is not None else None
-    result = []
-    for piece in marker.pieces:
-        rule = spec.orientation.resolve(piece.name, piece.id, piece.category) if spec is not None else None
-        rotations = rule.rotations if rule is not None and rule.rotations else tuple(piece.rotations)
-        tilt = (rule.tilt or 0.0) if rule is not None and rule.rotations else 0.0
+def marker_rules(pieces, spec: MarkerSpec) -> MarkerRules:
+    """The rules a marker of these (`apply`-ed) pieces is held to under ``spec``, as its file states them."""
+    ratio = spec.size_ratio
+    stated = []
+    for piece in pieces:
+        rule = spec.orientation.resolve(piece.name, piece.id, piece.category)
+        rotations = rule.rotations if rule.rotations else tuple(piece.rotations)
+        tilt = (rule.tilt or 0.0) if rule.rotations else 0.0
         per_garment = None
         if ratio and piece.size in ratio:
             per_garment = (piece.quantity // ratio[piece.size], piece.mirrored_quantity // ratio[piece.size])
-        result.append(PieceRules(piece.id, piece.name, piece.size, piece.category, piece.source, rotations, tilt,
-                                 piece.flip, piece.quantity, piece.mirrored_quantity, per_garment))
-    return tuple(result)
+        stated.append(PieceRules(piece.id, piece.name, piece.size, piece.category, piece.source, rotations, tilt,
+                                 piece.flip, piece.quantity, piece.mirrored_quantity, piece.outline, per_garment))
+    return MarkerRules(spec.fabric, spec.spacing, tuple(stated), spec.sizes, spec.shrinkage,
+                       spec.orientation.as_dict(), spec.fabric_price)
+
+
+def resolution_violations(rules: MarkerRules) -> list[str]:
+    """Each piece's stated rule must be what the stated orientation rules give it."""
+    if rules.orientation is None or rules.pieces is None:
+        return []
+    try:
+        orientation = parse_rules(rules.orientation, lambda name: name)
+    except SpecError as exc:
+        return [f"rules.orientation: {exc}"]
+    problems = []
+    for stated in rules.pieces:
+        rule = orientation.resolve(stated.name, stated.id, stated.category)
+        label = f"piece {stated.id}"
+        if rule.rotations is not None and (rule.rotations, rule.tilt or 0.0) != (stated.rotations, stated.tilt):
+            problems.append(f"{label}: rules.orientation gives rotations {rule.rotations} +/-{rule.tilt or 0:g}, "
+                            f"but the piece states {stated.rotations} +/-{stated.tilt:g}")
+        if rule.flip is not None and rule.flip != stated.flip:
+            problems.append(f"{label}: rules.orientation gives flip={rule.flip}, but the piece states flip={stated.flip}")
+    return problems
 
 
 def garments(rules, ratio) -> int:

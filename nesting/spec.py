@@ -17,7 +17,7 @@ from pathlib import Path
 from shapely.geometry import Polygon, box
 
 from nesting.errors import SpecError
-from nesting.model import Fabric, Margins
+from nesting.fabric import Fabric, Margins
 
 ROTATION_RULES = ("none", "180", "90", "free:STEP")
 _RULE_STEPS = {"none": 360.0, "180": 180.0, "90": 90.0}

@@ -1,110 +1,157 @@
-"""The independent check every marker passes before it is written or reported.
+"""The one independent check: a live marker before it is written, a marker file before it is trusted.
 
-Pure shapely on the true outlines, sharing nothing with the engine's grid, NFPs or kernels:
-every demanded copy placed once, inside the usable fabric, clear of zones, no two pieces
-overlapping by more than ``overlap`` of the smaller one's area, no two closer than the
-spacing, every orientation allowed.
+Pure shapely and numpy on the true outlines, sharing nothing with the engine's grid, NFPs or
+kernels. It holds the placed copies (`Placed`) to a `MarkerRules`, trusting neither: the rules
+must be sound (margins, zones and spacing leave a fabric), every demanded copy is placed once,
+each polygon is its outline under its stated rotation, mirroring and position, every
+orientation and quantity is allowed, and the pieces lie inside the usable fabric, clear of
+zones, no two overlapping by more than ``verify_overlap`` of the smaller one's area or closer
+than the spacing.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from dataclasses import dataclass
 
+import numpy as np
 import shapely
-from shapely.geometry import box
+from shapely import affinity
+from shapely.geometry import Polygon, box
 
 from nesting.config import Tolerances
 from nesting.errors import VerificationError
-from nesting.model import Marker, placed_polygon
-from nesting.rules import piece_rules
-from nesting.spec import rule_step
+from nesting.fabric import finite_number
+from nesting.model import Marker, MarkerRules, oriented, placed_polygon
+from nesting.rules import resolution_violations, rotation_allowed
+from nesting.spec import MAX_TILT
 
-_ANGLE_TOLERANCE = 1e-6  # degrees
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """One placed copy as a marker states it: which piece and copy, its transform, its polygon.
+
+    ``x``/``y`` are ``None`` in early marker/1 files, which stated the polygon alone.
+    """
+
+    id: str
+    copy: int
+    rotation: float
+    mirrored: bool
+    x: float | None
+    y: float | None
+    polygon: Polygon
+
+    @property
+    def label(self) -> str:
+        return f"piece {self.id} copy {self.copy}"
 
 
 def violations(marker: Marker, tolerances: Tolerances = Tolerances(), limit: int = 20) -> list[str]:
-    """Every rule the marker breaks, as readable lines (empty when it is valid)."""
-    problems = []
+    """Every rule the live marker breaks, as readable lines (empty when it is valid)."""
     pieces = marker.pieces
-    counts = Counter((p.piece, p.copy) for p in marker.placements)
-    for (piece, copy), count in counts.items():
-        if not 0 <= piece < len(pieces):
-            problems.append(f"placement refers to piece #{piece}, which is not in the marker")
-        elif count > 1:
-            problems.append(f"piece {pieces[piece].id} copy {copy} placed {count} times")
-        elif not 0 <= copy < pieces[piece].demand:
-            problems.append(f"piece {pieces[piece].id} copy {copy} is beyond its demand {pieces[piece].demand}")
-    for index, piece in enumerate(pieces):
-        missing = [c for c in range(piece.demand) if (index, c) not in counts]
-        if missing:
-            problems.append(f"piece {piece.id}: copies {missing} not placed")
-    valid = [p for p in marker.placements if 0 <= p.piece < len(pieces)]
-    for placement in valid:
-        piece = pieces[placement.piece]
-        if not _orientation_allowed(piece, placement):
-            problems.append(
-                f"piece {piece.id} copy {placement.copy}: orientation rotation={placement.rotation:g} "
-                f"mirrored={placement.mirrored} is not allowed"
-            )
-    labels = [f"piece {pieces[p.piece].id} copy {p.copy}" for p in valid]
-    polygons = [placed_polygon(pieces[p.piece], p) for p in valid]
-    problems += layout_violations(polygons, labels, marker.fabric, marker.length, marker.spacing, tolerances)
-    if marker.spec is not None:
-        stated = piece_rules(marker)
-        placed = [(labels[k], stated[p.piece], p.copy, p.rotation, p.mirrored) for k, p in enumerate(valid)]
-        problems += rule_violations(placed, stated, marker.spec.size_ratio)
+    problems = [f"placement refers to piece #{p.piece}, which is not in the marker"
+                for p in marker.placements if not 0 <= p.piece < len(pieces)]
+    rules = marker.effective_rules()
+    if rules.fabric != marker.fabric or rules.spacing != marker.spacing:
+        problems.append("the marker was nested on another fabric or spacing than its rules state")
+    placed = [Placed(pieces[p.piece].id, p.copy, p.rotation, p.mirrored, p.x, p.y, placed_polygon(pieces[p.piece], p))
+              for p in marker.placements if 0 <= p.piece < len(pieces)]
+    return (problems + check(rules, placed, marker.length, tolerances, limit))[:limit]
+
+
+def verify(marker: Marker, tolerances: Tolerances = Tolerances()) -> Marker:
+    """Return the marker if it is valid; raise `VerificationError` listing what is wrong."""
+    problems = violations(marker, tolerances)
+    if problems:
+        raise VerificationError("marker failed verification: " + "; ".join(problems))
+    return marker
+
+
+def check(rules: MarkerRules, placed, length: float, tolerances: Tolerances = Tolerances(), limit: int = 20) -> list[str]:
+    """Every problem of ``placed`` (a sequence of `Placed`) under ``rules`` in a marker ``length`` long.
+
+    The polygons are taken to be valid: a live marker's come from imported outlines, a file's
+    are checked by `nesting.verify_file` first.
+    """
+    problems = rules_violations(rules, length)
+    if problems:
+        return problems[:limit]  # nothing is measured against unsound rules
+    if rules.pieces is not None:
+        problems += piece_violations(rules, placed, tolerances)
+    used = max((p.polygon.bounds[2] for p in placed), default=0.0)
+    if used > length * (1 + 1e-9) + 1e-12:
+        problems.append(f"pieces reach x = {used!r}, beyond the stated length {length!r}")
+    problems += layout_violations([p.polygon for p in placed], [p.label for p in placed], rules.fabric, length,
+                                  rules.spacing, tolerances, limit)
     return problems[:limit]
 
 
-def rule_violations(placed, stated, ratio) -> list[str]:
-    """Orientation, flip and quantity rules, from what a marker states.
-
-    ``placed`` is ``[(label, PieceRules, copy, rotation, mirrored), ...]``; ``stated`` every
-    piece type's `PieceRules`; ``ratio`` the size ratio or ``None``. A rotation is allowed
-    when it lies within the rule's tilt of one of the rule's angles (plus a half turn for a
-    mirrored copy, see `Piece.rotations_for`), whatever angles the nesting sampled; a copy is mirrored exactly when it is one of the mirrored quantity,
-    unless the piece may flip.
-    """
-    problems = []
-    for label, rules, copy, rotation, mirrored in placed:
-        if not rotation_allowed(rotation - 180.0 if mirrored else rotation, rules.rotations, rules.tilt):
-            problems.append(f"{label}: rotation {rotation:g} breaks its rotation rule {_rule_text(rules)}")
-        if mirrored != (copy >= rules.quantity) and not rules.flip:
-            problems.append(f"{label}: {'mirrored' if mirrored else 'not mirrored'}, but the piece may not flip")
-    copies = Counter((rules.id, copy) for _, rules, copy, _, _ in placed)
-    for rules in stated:
-        demand = rules.quantity + rules.mirrored_quantity
-        have = sorted(copy for (piece, copy) in copies if piece == rules.id)
-        if have != list(range(demand)) or any(copies[(rules.id, c)] > 1 for c in have):
-            problems.append(f"piece {rules.id}: copies {have} placed, the marker needs copies 0..{demand - 1}")
-        if ratio is not None:
-            if rules.size not in ratio:
-                problems.append(f"piece {rules.id}: size {rules.size} is not in the size ratio {ratio}")
-            elif rules.per_garment is not None:
-                q, m = (n * ratio[rules.size] for n in rules.per_garment)
-                if (q, m) != (rules.quantity, rules.mirrored_quantity):
-                    problems.append(f"piece {rules.id}: {rules.quantity}+{rules.mirrored_quantity} copies, but size "
-                                    f"{rules.size} x {ratio[rules.size]} needs {q}+{m}")
+def rules_violations(rules: MarkerRules, length: float) -> list[str]:
+    """The rules themselves: a fabric with room on it, a spacing, sound piece rules."""
+    problems = [f"rules.{name}: {reason}" for name, reason in rules.fabric.problems()]
+    if not finite_number(length) or length < 0:
+        problems.append(f"length: must be a finite number >= 0, got {length!r}")
+    m = rules.fabric.margins
+    if not finite_number(rules.spacing) or rules.spacing < 0:
+        problems.append(f"rules.spacing: must be a finite number >= 0, got {rules.spacing!r}")
+    elif not problems and rules.spacing >= rules.fabric.width - m.bottom - m.top:
+        problems.append(f"rules.spacing: {rules.spacing:g} is not less than the usable fabric width")
+    for stated in rules.pieces or ():
+        where = f"rules.pieces.{stated.id}"
+        if not finite_number(stated.tilt) or not 0 <= stated.tilt < MAX_TILT:
+            problems.append(f"{where}.tilt: must be in [0, {MAX_TILT:g}) degrees, got {stated.tilt!r}")
+        if not isinstance(stated.rotations, str) and not all(finite_number(a) for a in stated.rotations):
+            problems.append(f"{where}.rotations: every angle must be a finite number")
     return problems
 
 
-def rotation_allowed(rotation: float, rule, tilt: float = 0.0) -> bool:
-    """Is ``rotation`` within ``tilt`` degrees of an angle the rule allows?
-
-    ``rule`` is ``none``, ``180``, ``90``, ``free:STEP`` or an explicit sequence of angles.
-    """
-    if isinstance(rule, str):
-        step = rule_step(rule)
-        angles = [k * step for k in range(int(360.0 // step) + 1)]
-    else:
-        angles = list(rule)
-    return any(abs((rotation - a + 180.0) % 360.0 - 180.0) <= tilt + _ANGLE_TOLERANCE for a in angles)
-
-
-def _rule_text(rules) -> str:
-    if isinstance(rules.rotations, str):
-        return rules.rotations + (f" +/-{rules.tilt:g}" if rules.tilt else "")
-    return "(" + ", ".join(f"{a:g}" for a in rules.rotations) + ")"
+def piece_violations(rules: MarkerRules, placed, tolerances: Tolerances) -> list[str]:
+    """Each copy is its piece's outline in an allowed orientation; each piece's copies all there once."""
+    problems = []
+    stated_by_id = {stated.id: stated for stated in rules.pieces}
+    copies = Counter()
+    for p in placed:
+        stated = stated_by_id.get(p.id)
+        if stated is None:
+            problems.append(f"{p.label}: no piece with this id in the marker's rules")
+            continue
+        copies[p.id, p.copy] += 1
+        if p.x is None or p.y is None:
+            problems.append(f"{p.label}: x or y missing, the position cannot be checked")
+        else:
+            expected = affinity.translate(oriented(stated.outline, p.rotation, p.mirrored), p.x, p.y)
+            if not same_outline(expected, p.polygon, tolerances.verify_outline):
+                problems.append(f"{p.label}: polygon is not its outline under rotation {p.rotation:g}, "
+                                f"mirrored={p.mirrored}, at ({p.x:g}, {p.y:g})")
+        # a mirrored copy is reflected across its grain: x -> -x then a half turn (`Piece.rotations_for`)
+        if not rotation_allowed(p.rotation - 180.0 if p.mirrored else p.rotation, stated.rotations, stated.tilt,
+                                tolerances.verify_angle):
+            problems.append(f"{p.label}: rotation {p.rotation:g} breaks its rotation rule {_rule_text(stated)}")
+        if p.mirrored != (p.copy >= stated.quantity) and not stated.flip:
+            problems.append(f"{p.label}: {'mirrored' if p.mirrored else 'not mirrored'}, but the piece may not flip")
+    for (piece_id, copy), count in copies.items():
+        demand = stated_by_id[piece_id].demand
+        if count > 1:
+            problems.append(f"piece {piece_id} copy {copy} placed {count} times")
+        if not 0 <= copy < demand:
+            problems.append(f"piece {piece_id} copy {copy} is beyond its demand {demand}")
+    ratio = rules.size_ratio
+    for stated in rules.pieces:
+        missing = [c for c in range(stated.demand) if (stated.id, c) not in copies]
+        if missing:
+            shown = ", ".join(map(str, missing[:10])) + (f", ... ({len(missing)} in all)" if len(missing) > 10 else "")
+            problems.append(f"piece {stated.id}: copies [{shown}] not placed")
+        if ratio is not None:
+            if stated.size not in ratio:
+                problems.append(f"piece {stated.id}: size {stated.size} is not in the size ratio {ratio}")
+            elif stated.per_garment is not None:
+                q, m = (n * ratio[stated.size] for n in stated.per_garment)
+                if (q, m) != (stated.quantity, stated.mirrored_quantity):
+                    problems.append(f"piece {stated.id}: {stated.quantity}+{stated.mirrored_quantity} copies, but size "
+                                    f"{stated.size} x {ratio[stated.size]} needs {q}+{m}")
+    return problems + resolution_violations(rules)
 
 
 def layout_violations(polygons, labels, fabric, length, spacing=0.0, tolerances=Tolerances(), limit=20) -> list[str]:
@@ -116,12 +163,15 @@ def layout_violations(polygons, labels, fabric, length, spacing=0.0, tolerances=
                  fabric.width - margins.top + slack)
     if fabric.max_length is not None and length > fabric.max_length + slack:
         problems.append(f"marker length {length:g} exceeds the table length {fabric.max_length:g}")
+    zones = shapely.STRtree(fabric.zones)
     for label, polygon in zip(labels, polygons):
         if not usable.contains(polygon):
             problems.append(f"{label} is outside the usable fabric (bounds {polygon.bounds})")
-        for zone in fabric.zones:
-            if shapely.intersection(zone, polygon).area > tolerances.verify_overlap * polygon.area:
+        for k in zones.query(polygon):
+            if shapely.intersection(fabric.zones[k], polygon).area > tolerances.verify_overlap * polygon.area:
                 problems.append(f"{label} overlaps a clear zone")
+        if len(problems) >= limit:
+            return problems[:limit]
     tree = shapely.STRtree(polygons)
     reach = max(spacing - slack, 0.0)
     for i, polygon in enumerate(polygons):
@@ -140,17 +190,33 @@ def layout_violations(polygons, labels, fabric, length, spacing=0.0, tolerances=
     return problems[:limit]
 
 
-def _orientation_allowed(piece, placement) -> bool:
-    base_mirror = placement.copy >= piece.quantity
-    if placement.mirrored != base_mirror and not piece.flip:
+def same_outline(expected: Polygon, polygon: Polygon, tolerance: float) -> bool:
+    """Is ``polygon`` ``expected``, vertex for vertex, within ``tolerance`` of its size?
+
+    Rings may start at another vertex or run the other way. Linear in the vertices: a
+    Hausdorff distance is quadratic, and a 100k-vertex outline would take minutes.
+    """
+    if len(expected.interiors) != len(polygon.interiors):
         return False
-    return any(abs((placement.rotation - r + 180.0) % 360.0 - 180.0) <= _ANGLE_TOLERANCE
-               for r in piece.rotations_for(placement.mirrored))
+    minx, miny, maxx, maxy = expected.bounds
+    reach = tolerance * math.hypot(maxx - minx, maxy - miny)
+    pairs = zip([expected.exterior, *expected.interiors], [polygon.exterior, *polygon.interiors])
+    return all(_same_ring(np.asarray(a.coords)[:-1], np.asarray(b.coords)[:-1], reach) for a, b in pairs)
 
 
-def verify(marker: Marker, tolerances: Tolerances = Tolerances()) -> Marker:
-    """Return the marker if it is valid; raise `VerificationError` listing what is wrong."""
-    problems = violations(marker, tolerances)
-    if problems:
-        raise VerificationError("marker failed verification: " + "; ".join(problems))
-    return marker
+def _same_ring(ring: np.ndarray, other: np.ndarray, reach: float) -> bool:
+    if ring.shape != other.shape or not len(ring):
+        return False
+    for candidate in (other, other[::-1]):
+        starts = np.flatnonzero(np.abs(candidate - ring[0]).max(axis=1) <= reach)
+        for start in starts[:4]:  # more than a few vertices within reach of one is a degenerate ring
+            if np.abs(np.roll(candidate, -start, axis=0) - ring).max() <= reach:
+                return True
+    return False
+
+
+def _rule_text(stated) -> str:
+    if isinstance(stated.rotations, str):
+        return stated.rotations + (f" +/-{stated.tilt:g}" if stated.tilt else "")
+    return "(" + ", ".join(f"{a:g}" for a in stated.rotations) + ")"
+

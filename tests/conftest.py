@@ -10,7 +10,10 @@ SHARED = ROOT.parent / "shared"
 INSTANCES = ROOT / "benchmarks" / "instances"
 EXAMPLE = ROOT / "patterns" / "examples" / "tee.dxf"
 
-settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The suite's profile is derandomized so a run is reproducible (the standards' determinism applies to the tests
+# too); `HYPOTHESIS_PROFILE=dev` or `pytest -m fuzz` explore fresh examples.
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -45,7 +45,13 @@ def push_a_piece_off_the_fabric(marker):
     return replace(marker, placements=tuple(placements)), "outside the usable fabric"
 
 
-BUGS = [stack_a_copy_on_its_twin, drop_the_last_piece, push_a_piece_off_the_fabric]
+def turn_a_piece_a_quarter(marker):
+    placements = list(marker.placements)
+    placements[0] = replace(placements[0], rotation=(placements[0].rotation + 90.0) % 360.0)
+    return replace(marker, placements=tuple(placements)), "breaks its rotation rule"
+
+
+BUGS = [stack_a_copy_on_its_twin, drop_the_last_piece, push_a_piece_off_the_fabric, turn_a_piece_a_quarter]
 
 
 def _broken_marker_is_really_broken(marker, bug_name) -> bool:
@@ -56,6 +62,10 @@ def _broken_marker_is_really_broken(marker, bug_name) -> bool:
         return shapely.intersection(polygons[a], polygons[b]).area > 0.5 * polygons[a].area
     if bug_name == "drop_the_last_piece":
         return len(marker.placements) < sum(piece.demand for piece in marker.pieces)
+    if bug_name == "turn_a_piece_a_quarter":  # shirts allows 0 and 180 degrees only
+        first = marker.placements[0]
+        allowed = marker.pieces[first.piece].rotations_for(first.mirrored)
+        return min(abs((first.rotation - a + 180.0) % 360.0 - 180.0) for a in allowed) > 1.0
     return any(p.bounds[3] > marker.fabric.width for p in polygons)
 
 

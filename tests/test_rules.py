@@ -2,6 +2,7 @@
 against an independent computation."""
 
 import math
+from dataclasses import replace
 
 import pytest
 import shapely
@@ -11,15 +12,16 @@ from shapely import affinity
 from shapely.geometry import Polygon, box
 
 from nesting import nest, rules
-from nesting.config import NestConfig
-from nesting.errors import SpecError
-from nesting.model import Fabric, Margins, Marker, Placement
-from nesting.rules import PieceRules, rotation_angles
+from nesting.config import NestConfig, Tolerances
+from nesting.errors import InfeasibleError, SpecError
+from nesting.model import Fabric, Margins, Marker, MarkerRules, PieceRules, Placement, oriented
+from nesting.rules import rotation_allowed, rotation_angles
 from nesting.spec import MarkerSpec, OrientationRule, RuleSet
-from nesting.verify import rotation_allowed, rule_violations, violations
+from nesting.verify import Placed, piece_violations, violations
 from patterns.piece import Annotations, Notch, Piece
 from tests.naive import non_convex_polygons
 
+ANGLE = Tolerances().verify_angle
 RULES = st.one_of(st.sampled_from(["none", "180", "90"]),
                   st.sampled_from([5, 7, 15, 30, 45, 60, 72, 90, 100, 120, 360]).map(lambda s: f"free:{s:g}"))
 
@@ -48,7 +50,7 @@ def test_rotation_angles_stay_within_tilt_of_the_rule(rule, tilt):
         if tilt:
             assert any(abs((a - base - tilt + 180) % 360 - 180) < 1e-9 for a in angles)
             assert any(abs((a - base + tilt + 180) % 360 - 180) < 1e-9 for a in angles)
-        assert rotation_allowed(base, rule, tilt) and all(rotation_allowed(a, rule, tilt) for a in angles)
+        assert rotation_allowed(base, rule, tilt, ANGLE) and all(rotation_allowed(a, rule, tilt, ANGLE) for a in angles)
 
 
 def test_named_rules():
@@ -63,13 +65,21 @@ def test_named_rules():
 def test_rotation_allowed_agrees_with_distance_to_the_rule(angle, rule, tilt):
     distance = _distance_to_grid(angle, _step(rule))
     if abs(distance - tilt) > 1e-5:
-        assert rotation_allowed(angle, rule, tilt) == (distance <= tilt)
+        assert rotation_allowed(angle, rule, tilt, ANGLE) == (distance <= tilt)
 
 
 def test_none_rule_never_allows_a_half_turn():
-    assert not rotation_allowed(180.0, "none", 2.0)
-    assert not rotation_allowed(90.0, "180")
-    assert rotation_allowed(359.0, "none", 1.5) and not rotation_allowed(357.0, "none", 2.0)
+    assert not rotation_allowed(180.0, "none", 2.0, ANGLE)
+    assert not rotation_allowed(90.0, "180", 0.0, ANGLE)
+    assert rotation_allowed(359.0, "none", 1.5, ANGLE) and not rotation_allowed(357.0, "none", 2.0, ANGLE)
+
+
+def test_a_fine_free_rule_is_checked_without_enumerating_its_angles():
+    """free:1e-9 has 3.6e11 angles: listing them would exhaust memory; every angle is within one."""
+    assert rotation_allowed(123.456, "free:1e-9", 0.0, ANGLE)
+    # free:7 allows 0, 7, ..., 357 (and 360 is 0 again): the neighbours across the full turn count
+    assert rotation_allowed(359.9999999999, "free:7", 0.0, 1e-6) and rotation_allowed(-0.5, "free:7", 0.5, 0.0)
+    assert rotation_allowed(358.9, "free:7", 1.5, 0.0) and not rotation_allowed(353.5, "free:7", 1.5, 0.0)
 
 
 L_SHAPE = Polygon([(0, 0), (300, 0), (300, 40), (60, 40), (60, 120), (0, 120)])
@@ -156,27 +166,42 @@ def test_table_length_lower_bound():
 
 def _stated(**kw):
     values = dict(id="P", name="P", size="M", category=None, source=None, rotations="180", tilt=0.0, flip=False,
-                  quantity=2, mirrored_quantity=1, per_garment=None)
+                  quantity=2, mirrored_quantity=1, outline=L_SHAPE, per_garment=None)
     values.update(kw)
     return PieceRules(**values)
 
 
-def test_rule_violations_find_each_broken_rule():
+def _copy(stated, copy, rotation, mirrored):
+    """A copy placed honestly: its polygon is the outline under its stated transform, far from the others."""
+    x, y = 1000.0 * copy, 500.0
+    polygon = affinity.translate(oriented(stated.outline, rotation, mirrored), x, y)
+    return Placed(stated.id, copy, rotation, mirrored, x, y, polygon)
+
+
+def _problems(placed, stated, ratio=None):
+    rules = MarkerRules(Fabric(10_000.0), pieces=(stated,), sizes=tuple(ratio.items()) if ratio else None)
+    return piece_violations(rules, placed, Tolerances())
+
+
+def test_piece_violations_find_each_broken_rule():
     stated = _stated()
-    good = [("a", stated, 0, 0.0, False), ("b", stated, 1, 180.0, False), ("c", stated, 2, 0.0, True)]
-    assert rule_violations(good, [stated], None) == []
-    assert "breaks its rotation rule 180" in rule_violations([("a", stated, 0, 90.0, False)] + good[1:], [stated], None)[0]
-    assert "may not flip" in rule_violations([("a", stated, 0, 0.0, True)] + good[1:], [stated], None)[0]
+    good = [_copy(stated, 0, 0.0, False), _copy(stated, 1, 180.0, False), _copy(stated, 2, 0.0, True)]
+    assert _problems(good, stated) == []
+    assert "breaks its rotation rule 180" in _problems([_copy(stated, 0, 90.0, False)] + good[1:], stated)[0]
+    assert "may not flip" in _problems([_copy(stated, 0, 0.0, True)] + good[1:], stated)[0]
     may_flip = _stated(flip=True)
-    assert rule_violations([("a", may_flip, 0, 0.0, True), ("b", may_flip, 1, 0.0, False), ("c", may_flip, 2, 0.0, False)],
-                           [may_flip], None) == []
-    assert "copies [0, 1] placed" in rule_violations(good[:2], [stated], None)[0]
-    assert "copies" in rule_violations(good + [good[0]], [stated], None)[0]
+    assert _problems([_copy(may_flip, 0, 0.0, True), _copy(may_flip, 1, 0.0, False), _copy(may_flip, 2, 0.0, False)],
+                     may_flip) == []
+    assert _problems(good[:2], stated) == ["piece P: copies [2] not placed"]
+    assert _problems(good + [good[0]], stated) == ["piece P copy 0 placed 2 times"]
+    assert _problems(good + [_copy(stated, 3, 0.0, True)], stated) == ["piece P copy 3 is beyond its demand 3"]
+    moved = replace(good[0], x=good[0].x + 1.0)
+    assert "polygon is not its outline" in _problems([moved] + good[1:], stated)[0]
     ratio = _stated(quantity=4, mirrored_quantity=2, per_garment=(2, 1))
-    placed = [("x", ratio, c, 0.0, c >= 4) for c in range(6)]
-    assert rule_violations(placed, [ratio], {"M": 2}) == []
-    assert "size M x 3 needs 6+3" in rule_violations(placed, [ratio], {"M": 3})[0]
-    assert "not in the size ratio" in rule_violations(placed, [ratio], {"S": 2})[0]
+    placed = [_copy(ratio, c, 0.0, c >= 4) for c in range(6)]
+    assert _problems(placed, ratio, {"M": 2}) == []
+    assert "size M x 3 needs 6+3" in _problems(placed, ratio, {"M": 3})[0]
+    assert "not in the size ratio" in _problems(placed, ratio, {"S": 2})[0]
 
 
 def test_marker_with_spec_is_checked_against_its_rules():
@@ -186,7 +211,7 @@ def test_marker_with_spec_is_checked_against_its_rules():
 
     def marker(rotation, x, y, spec=spec):
         return Marker(pieces=(piece,), fabric=Fabric(100.0), placements=(Placement(0, 0, rotation, False, x, y),),
-                      length=100.0, spec=spec)
+                      length=100.0, rules=rules.marker_rules((piece,), spec) if spec else None)
 
     assert violations(marker(0.0, 0.0, 0.0)) == []
     assert violations(marker(180.0, 100.0, 50.0, spec=None)) == []
@@ -218,3 +243,13 @@ def test_nested_markers_keep_the_buffer_the_margins_and_the_rule(outlines, spaci
         assert _distance_to_grid(grain_rotation % 360.0, _step(rule)) <= tilt + 1e-9
         if not flip:
             assert placement.mirrored == (placement.copy >= pieces[placement.piece].quantity)
+
+
+def test_a_marker_longer_than_the_table_is_infeasible_not_a_bug():
+    """The search does not bound the length; the engine refuses a marker the table cannot hold."""
+    pieces = [_piece(outline=box(0, 0, 100, 100), quantity=4, rotations=(0.0,))]
+    fabric = Fabric(150.0, max_length=350.0)  # four 100 x 100 squares, one across, need 400
+    with pytest.raises(InfeasibleError, match=r"fabric\.max_length: the marker needs 400\.0 of length"):
+        nest(pieces, fabric, NestConfig(iterations=1, strategy="blf"))
+    marker = nest(pieces, replace(fabric, max_length=401.0), NestConfig(iterations=1, strategy="blf"))
+    assert marker.length == pytest.approx(400.0, abs=0.1) and marker.fabric.max_length == 401.0

@@ -1,11 +1,24 @@
 """Every numba kernel of the engine lives in this package.
 
-Kernels take plain C-contiguous arrays (float64 or int64 ``(n, 2)`` open rings plus int64
-offsets), hold no RNG state of numpy's and trust their input: the validating wrappers live in
-`nesting.geometry`, `nesting.nfp` and the search modules.
+- `convolution`: the convolution cycle of two integer rings (the core of an exact NFP);
+- `polygon`: point-in-region and penetration depth on flat ring sets;
+- `collision`: the overlap queries on a marker (`Instance`, `LayoutState`);
+- `separate`: the separator's moves and guided-local-search weights.
+
+Kernels take C-contiguous arrays or the typed records above, hold no RNG state of numpy's
+and trust their input: the validating wrappers live in `nesting.geometry`, `nesting.nfp`,
+`nesting.collision` and the search modules.
+
+numba's cache checks only the file a kernel is defined in: after editing one of these modules,
+delete ``nesting/kernels/__pycache__`` so that kernels of the other modules that call into it
+are compiled again, not loaded with the old code inlined.
 """
 
 import time
+
+import numpy as np
+
+from nesting.kernels import collision, convolution, polygon, separate
 
 
 def warmup() -> float:
@@ -13,16 +26,10 @@ def warmup() -> float:
 
     Run before a timed search so that `--time` budgets measure search, not compilation.
     """
-    import numpy as np
-
-    from nesting.kernels import nfp, polygon, separate
-
     start = time.perf_counter()
     square = np.array([[0, 0], [4, 0], [4, 4], [0, 4]], dtype=np.int64)
-    nfp.convolution_loops(square, -square)
-    ring = square.astype(np.float64)
-    offsets = np.array([0, 4], dtype=np.int64)
-    polygon.point_in_rings(1.0, 1.0, ring, offsets, 0, 1)
-    polygon.depth_in_rings(1.0, 1.0, ring, offsets, 0, 1)
+    convolution.convolution_loops(square, -square)
+    polygon.point_in_rings(1.0, 1.0, square.astype(np.float64), np.array([0, 4], dtype=np.int64), 0, 1)
+    collision.warmup()
     separate.warmup()
     return time.perf_counter() - start

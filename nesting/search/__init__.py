@@ -1,23 +1,18 @@
-"""Search strategies, registered by name; each is ``run(problem, stop, listener, rng) -> Layout``."""
+"""Search strategies by name; each is ``run(problem, stop, listener, rng) -> Layout``.
+
+The table is the registry: the strategies import only what lies below them
+(`nesting.search.base`, the collision core), never this package.
+"""
 
 from __future__ import annotations
 
 from nesting.errors import SpecError
+from nesting.search import auto, bottom_left, compaction, genetic
 
-_STRATEGIES = {}
-
-
-def register(name):
-    def decorate(function):
-        _STRATEGIES[name] = function
-        return function
-
-    return decorate
+STRATEGIES = {"auto": auto.run, "blf": bottom_left.run, "compact": compaction.run, "ga": genetic.run}
 
 
 def get_strategy(name):
-    from nesting.search import auto, compaction, constructive, genetic  # noqa: F401  (they register themselves)
-
-    if name not in _STRATEGIES:
-        raise SpecError(f"--strategy: unknown strategy {name!r}; choose from {', '.join(sorted(_STRATEGIES))}")
-    return _STRATEGIES[name]
+    if name not in STRATEGIES:
+        raise SpecError(f"--strategy: unknown strategy {name!r}; choose from {', '.join(sorted(STRATEGIES))}")
+    return STRATEGIES[name]

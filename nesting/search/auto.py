@@ -6,13 +6,11 @@ budget); overlap-minimising compaction is where density comes from.
 
 from __future__ import annotations
 
-from nesting.search import register
 from nesting.search.compaction import compact
 from nesting.search.genetic import evolve
 
 
-@register("auto")
-def auto(problem, stop, listener, rng):
+def run(problem, stop, listener, rng):
     ga_rng, compact_rng = rng.spawn(2)
     layout, _ = evolve(problem, stop.share(problem.config.genetic.time_share), listener, ga_rng)
     if stop.done():

@@ -1,14 +1,55 @@
-"""What every search strategy receives: a stop condition and a progress listener.
+"""What every search strategy receives and returns.
 
-After sparrow's ``Terminator`` and ``SolutionListener``: the engine never prints and never
-reads the clock on its own; the CLI passes a signal-aware `Stop` and a printing listener,
-tests pass an iteration budget and nothing else.
+A strategy is ``run(problem, stop, listener, rng) -> Layout``: the `Problem` (the prepared
+pieces, their NFPs and collision core, the configuration), a stop condition and a progress
+listener — after sparrow's ``Terminator`` and ``SolutionListener``: the engine never prints
+and never reads the clock on its own; the CLI passes a signal-aware `Stop` and a printing
+listener, tests pass an iteration budget and nothing else.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
+
+import numpy as np
+
+from nesting.collision import CollisionCore
+from nesting.config import NestConfig
+from nesting.geometry import Prepared
+from nesting.nfp import NFPCache
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A search result on the grid: each item's shape (orientation) and reference position."""
+
+    shape_of: np.ndarray  # (k,) int64 index into Prepared.shapes
+    position: np.ndarray  # (k, 2) float64 grid units
+
+
+@dataclass
+class Problem:
+    """What strategies share: the prepared pieces, the NFPs and the configuration."""
+
+    prep: Prepared
+    cache: NFPCache
+    config: NestConfig
+
+    @functools.cached_property
+    def collision(self) -> CollisionCore:
+        """The overlap queries every strategy asks (built once, on first use)."""
+        return CollisionCore(self.prep, self.cache, self.config.tolerances.contact_units)
+
+    def length_of(self, layout: Layout) -> float:
+        """Marker length (grid units) of a layout: the rightmost collision-free extent."""
+        maxx = np.array([self.prep.shapes[s].bounds[2] for s in layout.shape_of])
+        return float(np.max(layout.position[:, 0] + maxx)) if len(maxx) else 0.0
+
+    def utilization_at(self, length_grid: float) -> float:
+        area = sum(self.prep.pieces[p].area for p in self.prep.item_piece)
+        return area / (self.prep.fabric.width * length_grid / self.prep.scale)
 
 
 @dataclass

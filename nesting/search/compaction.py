@@ -13,122 +13,99 @@ slices of a few dozen item moves so that a stop request is honoured within milli
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
 
 import numpy as np
 
-from nesting.kernels import separate as k
-from nesting.search import register
+from nesting.collision import Snapshot
+from nesting.kernels import separate
+from nesting.search import bottom_left
+from nesting.search.base import Layout
 
 _MOVES_PER_SLICE = 32
-
-
-@dataclass
-class Snapshot:
-    shape_of: np.ndarray
-    pos: np.ndarray
-    length: float
+CHECK_LOSSES_VARIABLE = "NESTING_CHECK_LOSSES"  # set to 1: recompute every loss after every move
 
 
 class Separator:
-    """The mutable search state: the only place compaction keeps anything that changes."""
+    """The mutable search state: the only place compaction keeps anything that changes.
+
+    Its `LayoutState` lives in the collision core's terms; with the environment variable
+    ``NESTING_CHECK_LOSSES=1`` every move is followed by a check of the incremental loss
+    caches against a recomputation from scratch (slow: for tests and debugging).
+    """
 
     def __init__(self, problem, layout, rng_seed: int):
-        prep, cache, config = problem.prep, problem.cache, problem.config
+        prep, config = problem.prep, problem.config
         self.problem = problem
+        self.core = problem.collision
         self.cfg = config.separator
-        n_movable = len(prep.item_piece)
-        n_zones = len(prep.zones)
-        n_shapes = len(prep.shapes)
-        self.n_movable, self.n_items = n_movable, n_movable + n_zones
-        self.shape_of = np.concatenate([layout.shape_of, n_shapes + np.arange(n_zones)]).astype(np.int64)
-        self.pos = np.concatenate([layout.position, np.zeros((n_zones, 2))]).astype(np.float64)
-        ptr, allowed = [0], []
+        self.n_movable = len(prep.item_piece)
+        self.state = self.core.layout_state(layout.shape_of, layout.position, problem.length_of(layout))
+        allowed_start, allowed = [0], []
         for shapes in prep.item_shapes:
             allowed += shapes
-            ptr.append(len(allowed))
-        self.allowed_ptr, self.allowed = np.array(ptr, dtype=np.int64), np.array(allowed, dtype=np.int64)
-        zone_bounds = [(*z.min(axis=0), *z.max(axis=0)) for z in prep.zones]
-        self.bounds = np.array([s.bounds for s in prep.shapes] + zone_bounds, dtype=np.float64).reshape(-1, 4)
-        hulls = [s.hull_area for s in prep.shapes] + [float((b[2] - b[0]) * (b[3] - b[1])) for b in zone_bounds]
-        self.h4 = np.array(hulls, dtype=np.float64) ** 0.25
-        diameters = np.hypot(self.bounds[:, 2] - self.bounds[:, 0], self.bounds[:, 3] - self.bounds[:, 1])
-        self.eps = 0.01 * diameters
-        self.min_dim = np.array([
-            min(prep.shapes[s].bounds[2] - prep.shapes[s].bounds[0], prep.shapes[s].bounds[3] - prep.shapes[s].bounds[1])
-            for s in layout.shape_of
-        ], dtype=np.float64)
-        start, end, bottom, top = prep.usable
-        self.strip = np.array([problem.length_of(layout), prep.width, start, end, bottom, top], dtype=np.float64)
-        self.contact = float(config.tolerances.contact_units)
-        self.ring_xy, self.ring_off = cache.ring_xy, cache.ring_offsets
-        self.pair_rings, self.pair_bbox = cache.pair_rings, cache.pair_bbox
-        self.weights = np.ones((self.n_items, self.n_items))
-        self.cweights = np.ones(self.n_items)
-        self.pair_loss = np.zeros((self.n_items, self.n_items))
-        self.cont_loss = np.zeros(self.n_items)
+            allowed_start.append(len(allowed))
+        step = [min(prep.shapes[s].bounds[2] - prep.shapes[s].bounds[0], prep.shapes[s].bounds[3] - prep.shapes[s].bounds[1])
+                for s in layout.shape_of]
+        self.moves = separate.MoveSettings(
+            allowed_start=np.array(allowed_start, dtype=np.int64), allowed_shapes=np.array(allowed, dtype=np.int64),
+            step=np.array(step, dtype=np.float64), container_samples=int(self.cfg.container_samples),
+            focused_samples=int(self.cfg.focused_samples), use_line_search=bool(self.cfg.line_search),
+            check_losses=os.environ.get(CHECK_LOSSES_VARIABLE, "") not in ("", "0"),
+        )
         self.rng = np.array([(rng_seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64 or 1], dtype=np.uint64)
-        self.refresh()
 
     # -- state ---------------------------------------------------------------------------
     @property
     def length(self) -> float:
-        return float(self.strip[0])
+        return self.state.length
+
+    def set_length(self, length: float) -> None:
+        self.state = self.state._replace(length=float(length))
+        self.core.refresh(self.state)
 
     def snapshot(self) -> Snapshot:
-        return Snapshot(self.shape_of[: self.n_movable].copy(), self.pos[: self.n_movable].copy(), self.length)
+        return self.core.snapshot(self.state)
 
     def restore(self, snap: Snapshot) -> None:
-        self.shape_of[: self.n_movable] = snap.shape_of
-        self.pos[: self.n_movable] = snap.pos
-        self.strip[0] = snap.length
-        self.refresh()
-
-    def refresh(self) -> None:
-        k.refresh_all(self.n_movable, self.shape_of, self.pos, self.n_items, self.ring_xy, self.ring_off,
-                      self.pair_rings, self.pair_bbox, self.bounds, self.h4, self.eps, self.strip, self.contact,
-                      self.pair_loss, self.cont_loss)
+        self.state = self.core.restore(self.state, snap)
 
     def loss(self) -> float:
-        return float(k.total_loss(self.pair_loss, self.cont_loss, self.n_movable))
+        return self.core.total_loss(self.state)
 
     def used_length(self) -> float:
         """The rightmost true extent of the current layout (grid units)."""
-        right = self.pos[: self.n_movable, 0] + self.bounds[self.shape_of[: self.n_movable], 2]
-        return float(right.max()) + self.strip[3]
+        n = self.n_movable
+        right = self.state.position[:n, 0] + self.core.instance.bounds[self.state.shape_of[:n], 2]
+        return float(right.max()) + self.core.instance.margin_end
 
-    def _rand(self) -> float:
-        return float(k.rand(self.rng))
+    def random(self) -> float:
+        return float(separate.rand(self.rng))
 
     # -- moves -----------------------------------------------------------------------------
     def shrink(self, fraction: float, split: float | None = None) -> None:
         """Shorten the strip by ``fraction``; pieces right of the split line move left with it."""
         delta = self.length * fraction
         split = self.length / 2 if split is None else split
-        right_of = self.pos[: self.n_movable, 0] + 0.5 * (
-            self.bounds[self.shape_of[: self.n_movable], 0] + self.bounds[self.shape_of[: self.n_movable], 2]) > split
-        self.pos[: self.n_movable, 0][right_of] -= delta
-        self.strip[0] = self.length - delta
-        self.refresh()
+        n, bounds = self.n_movable, self.core.instance.bounds
+        shapes = self.state.shape_of[:n]
+        right_of = self.state.position[:n, 0] + 0.5 * (bounds[shapes, 0] + bounds[shapes, 2]) > split
+        self.state.position[:n, 0][right_of] -= delta
+        self.set_length(self.length - delta)
 
     def fit(self) -> None:
         """Close the strip on the rightmost piece."""
-        self.strip[0] = self.used_length()
-        self.refresh()
+        self.set_length(self.used_length())
 
     def iterate(self, stop) -> float:
         """One separation round: move every colliding piece once (random order), update weights."""
-        order = k.shuffled(self.n_movable, self.rng)
+        order = separate.shuffled(self.n_movable, self.rng)
         for first in range(0, self.n_movable, _MOVES_PER_SLICE):
             if stop.done():
                 break
-            k.move_items(order[first:first + _MOVES_PER_SLICE], self.shape_of, self.pos,
-                         self.n_items, self.allowed_ptr, self.allowed, self.ring_xy, self.ring_off, self.pair_rings,
-                         self.pair_bbox, self.bounds, self.h4, self.eps, self.min_dim, self.strip, self.contact,
-                         self.weights, self.cweights, self.rng, self.cfg.container_samples,
-                         self.cfg.focused_samples, self.cfg.line_search, self.pair_loss, self.cont_loss)
-        k.update_weights(self.pair_loss, self.cont_loss, self.weights, self.cweights, self.n_movable,
-                         self.cfg.weight_min, self.cfg.weight_max, self.cfg.weight_decay)
+            separate.move_items(self.core.instance, self.state, self.moves, self.rng,
+                                order[first:first + _MOVES_PER_SLICE])
+        separate.update_weights(self.state, self.cfg.weight_min, self.cfg.weight_max, self.cfg.weight_decay)
         stop.tick()
         return self.loss()
 
@@ -159,31 +136,29 @@ class Separator:
 
     def disrupt(self) -> None:
         """Swap two large pieces of different shape (sparrow's disruption), keeping orientations legal."""
-        areas = np.array([self.problem.prep.shapes[s].area for s in self.shape_of[: self.n_movable]])
+        areas = np.array([self.problem.prep.shapes[s].area for s in self.state.shape_of[: self.n_movable]])
         order = np.argsort(-areas, kind="stable")
         cumulative = np.cumsum(areas[order]) / areas.sum()
         large = order[: max(2, int(np.searchsorted(cumulative, 0.75)) + 1)]
         for _ in range(20):
-            a, b = large[k.randint(self.rng, len(large))], large[k.randint(self.rng, len(large))]
+            a, b = large[separate.randint(self.rng, len(large))], large[separate.randint(self.rng, len(large))]
             if a != b and abs(areas[a] - areas[b]) > 0.01 * max(areas[a], areas[b]):
                 break
         else:
             return
         centre_a = self._centre(a)
         centre_b = self._centre(b)
-        self.pos[a] += centre_b - centre_a
-        self.pos[b] += centre_a - centre_b
-        self.refresh()
+        self.state.position[a] += centre_b - centre_a
+        self.state.position[b] += centre_a - centre_b
+        self.core.refresh(self.state)
 
     def _centre(self, i) -> np.ndarray:
-        b = self.bounds[self.shape_of[i]]
-        return self.pos[i] + 0.5 * np.array([b[0] + b[2], b[1] + b[3]])
+        b = self.core.instance.bounds[self.state.shape_of[i]]
+        return self.state.position[i] + 0.5 * np.array([b[0] + b[2], b[1] + b[3]])
 
 
 def compact(problem, stop, listener, rng, start):
     """Explore (shrink by a fixed step, separate, disrupt on failure), then compress."""
-    from nesting.engine import Layout
-
     cfg = problem.config.separator
     sep = Separator(problem, start, int(rng.integers(2**63)))
     sep.fit()
@@ -213,10 +188,10 @@ def compact(problem, stop, listener, rng, start):
         sep.restore(best)
         progress = min(1.0, stop.elapsed() / stop.time_limit) if stop.time_limit else 0.5
         fraction = cfg.shrink_compress_max + (cfg.shrink_compress_min - cfg.shrink_compress_max) * progress
-        sep.shrink(fraction, split=sep._rand() * sep.length)
+        sep.shrink(fraction, split=sep.random() * sep.length)
         if sep.separate(stop, cfg.compress_iterations_no_improve, cfg.compress_strikes):
             record("compress")
-    return Layout(best.shape_of.copy(), best.pos.copy())
+    return Layout(best.shape_of.copy(), best.position.copy())
 
 
 def _make_feasible(sep, stop, cfg, problem, listener, rng) -> bool:
@@ -228,15 +203,12 @@ def _make_feasible(sep, stop, cfg, problem, listener, rng) -> bool:
     for slack in (0.0, 0.001, 0.01):
         if sep.loss() == 0.0:
             return True
-        sep.strip[0] = sep.used_length() * (1 + slack)
-        sep.refresh()
+        sep.set_length(sep.used_length() * (1 + slack))
         if sep.separate(stop, cfg.compress_iterations_no_improve, 1):
             return True
-    from nesting.search.constructive import constructive
-
     if stop.done():
         return False
-    fallback = constructive(problem, stop, listener, rng)
+    fallback = bottom_left.run(problem, stop, listener, rng)
     sep.restore(Snapshot(fallback.shape_of.copy(), fallback.position.copy(), problem.length_of(fallback)))
     return True
 
@@ -245,16 +217,11 @@ def _target_length(problem) -> float:
     """Stop early once the target utilization is reached (grid units)."""
     prep = problem.prep
     area = sum(prep.pieces[p].area for p in prep.item_piece)
-    return area / (problem.config.target_utilization * prep.fabric.width) * prep.scale + prep.usable[1]
+    return area / (problem.config.target_utilization * prep.fabric.width) * prep.scale + prep.margins.end
 
 
-@register("compact")
-def compact_strategy(problem, stop, listener, rng, start=None):
+def run(problem, stop, listener, rng, start=None):
+    """Compaction from ``start``, or from one bottom-left-fill pass."""
     if start is None:
-        from nesting.search.constructive import constructive
-
-        start = constructive(problem, stop, listener, rng)
+        start = bottom_left.run(problem, stop, listener, rng)
     return compact(problem, stop, listener, rng, start)
-
-
-

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nesting.placement import bottom_left
-from nesting.search import register
-from nesting.search.constructive import area_order
+from nesting.search.bottom_left import area_order, bottom_left
 
 
 def decode(problem, genome):
@@ -20,12 +18,9 @@ def decode(problem, genome):
 
     ``shapes`` None lets the decoder choose each piece's best orientation.
     """
-    from nesting.engine import Layout
-
     order, shapes = genome
-    shape_of, position = bottom_left(problem.prep, problem.cache, order, shapes)
-    layout = Layout(shape_of, position)
-    right = position[:, 0] + np.array([problem.prep.shapes[s].bounds[2] for s in shape_of])
+    layout = bottom_left(problem, order, shapes)
+    right = layout.position[:, 0] + np.array([problem.prep.shapes[s].bounds[2] for s in layout.shape_of])
     return (float(right.max()), float(right.sum())), layout
 
 
@@ -103,7 +98,7 @@ def _evaluate(problem, genomes, stop):
     return population
 
 
-@register("ga")
-def genetic(problem, stop, listener, rng):
+def run(problem, stop, listener, rng):
+    """The genetic search alone."""
     layout, _ = evolve(problem, stop, listener, rng)
     return layout

@@ -1,0 +1,159 @@
+"""The collision core: the one place the search asks whether a piece collides.
+
+After jagua-rs's ``CDEngine``: the immutable prepared instance (collision shapes on the grid,
+their NFP table, the clear zones, the fabric) is built once per marker; a search owns mutable
+`LayoutState` records (positions, orientations, loss caches) and asks a few questions of
+them — the overlap depth of an item at a pose, the lowest free position for constructive
+placement, the line search — all answered by the compiled kernels of
+`nesting.kernels.collision`, with the same tolerance (``Tolerances.contact_units``) for
+bottom-left fill and the separator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyclipper
+
+from nesting.kernels import collision
+from nesting.kernels.collision import UNPLACED, Instance, LayoutState
+
+OPEN_LENGTH = float(2**40)  # an open-ended strip: where bottom-left fill's inner-fit rectangle ends
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A layout's placements and strip length, to return to (its losses are recomputed)."""
+
+    shape_of: np.ndarray
+    position: np.ndarray
+    length: float
+
+
+class CollisionCore:
+    """Overlap queries on one prepared marker (`nesting.geometry.Prepared` and its NFPs)."""
+
+    def __init__(self, prep, nfps, contact: float):
+        self.nfps = nfps
+        self.n_shapes = len(prep.shapes)
+        self.n_movable = len(prep.item_piece)
+        self.n_zones = len(prep.zones)
+        zone_bounds = [(*z.min(axis=0), *z.max(axis=0)) for z in prep.zones]
+        bounds = np.array([s.bounds for s in prep.shapes] + zone_bounds, dtype=np.float64).reshape(-1, 4)
+        hulls = [s.hull_area for s in prep.shapes] + [float((b[2] - b[0]) * (b[3] - b[1])) for b in zone_bounds]
+        diameters = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+        margins = prep.margins
+        self.instance = Instance(
+            nfp_xy=nfps.ring_xy, nfp_offsets=nfps.ring_offsets, nfp_rings=nfps.pair_rings, nfp_bbox=nfps.pair_bbox,
+            bounds=bounds, loss_scale=np.array(hulls, dtype=np.float64) ** 0.25, epsilon=0.01 * diameters,
+            contact=float(contact), width=float(prep.width), margin_start=float(margins.start),
+            margin_end=float(margins.end), margin_bottom=float(margins.bottom), margin_top=float(margins.top),
+        )
+        self._open_fit = [collision.inner_fit(self.instance, OPEN_LENGTH, s) for s in range(self.n_shapes)]
+
+    # -- layout states ------------------------------------------------------------------------
+    def layout_state(self, shape_of, position, length: float) -> LayoutState:
+        """A state with the pieces as given and the zones fixed; its losses computed."""
+        zones = self.n_shapes + np.arange(self.n_zones)
+        n_items = self.n_movable + self.n_zones
+        state = LayoutState(
+            shape_of=np.concatenate([shape_of, zones]).astype(np.int64),
+            position=np.ascontiguousarray(np.concatenate([position, np.zeros((self.n_zones, 2))]), dtype=np.float64),
+            length=float(length), n_movable=self.n_movable,
+            pair_loss=np.zeros((n_items, n_items)), container_loss=np.zeros(n_items),
+            pair_weight=np.ones((n_items, n_items)), container_weight=np.ones(n_items),
+        )
+        self.refresh(state)
+        return state
+
+    def empty_state(self) -> LayoutState:
+        """No piece placed yet, the zones fixed, the strip open on the right."""
+        return self.layout_state(np.full(self.n_movable, UNPLACED), np.zeros((self.n_movable, 2)), OPEN_LENGTH)
+
+    def refresh(self, state: LayoutState) -> None:
+        """Recompute every cached loss (after changing positions from Python)."""
+        collision.refresh_all(self.instance, state)
+
+    @staticmethod
+    def snapshot(state: LayoutState) -> Snapshot:
+        n = state.n_movable
+        return Snapshot(state.shape_of[:n].copy(), state.position[:n].copy(), state.length)
+
+    def restore(self, state: LayoutState, snapshot: Snapshot) -> LayoutState:
+        """The state at ``snapshot`` (same arrays, weights kept; the length is a new record)."""
+        n = state.n_movable
+        state.shape_of[:n] = snapshot.shape_of
+        state.position[:n] = snapshot.position
+        state = state._replace(length=float(snapshot.length))
+        self.refresh(state)
+        return state
+
+    # -- queries --------------------------------------------------------------------------------
+    def overlap_depth(self, state: LayoutState, item: int, shape: int, x: float, y: float) -> float:
+        """How deep item ``item`` as ``shape`` at (x, y) reaches into the other placed items."""
+        return collision.overlap_depth(self.instance, state, item, shape, float(x), float(y))
+
+    def is_free(self, state: LayoutState, item: int, shape: int, x: float, y: float) -> bool:
+        return self.overlap_depth(state, item, shape, x, y) <= self.instance.contact
+
+    def inner_fit(self, length: float, shape: int) -> tuple[float, float, float, float]:
+        """Range ``(x0, y0, x1, y1)`` of a shape's reference point on a strip of ``length``."""
+        return collision.inner_fit(self.instance, float(length), shape)
+
+    def line_search(self, state: LayoutState, item: int, shape: int, x: float, y: float, axis: int):
+        """Nearest free coordinate along a horizontal (axis 1) or vertical (0) line: (found, value)."""
+        return collision.line_search(self.instance, state, item, shape, float(x), float(y), axis)
+
+    def lowest_position(self, state: LayoutState, item: int, shape: int) -> tuple[float, float] | None:
+        """The leftmost, then lowest, free position of ``item`` as ``shape`` on the open strip, or None.
+
+        The free region is the inner-fit rectangle minus the union of the placed items' NFPs
+        (pyclipper, exact on the integer grid); its vertices are the candidates, and the first
+        one the overlap kernel calls free (depth at most ``contact``) is the answer — so bottom-
+        left fill and the separator agree on what "free" means.
+        """
+        x0, y0, x1, y1 = self._open_fit[shape]
+        if x0 > x1 or y0 > y1:
+            return None
+        x0, y0, x1, y1 = int(np.ceil(x0)), int(np.ceil(y0)), int(np.floor(x1)), int(np.floor(y1))
+        if x0 > x1 or y0 > y1:
+            return None
+        clipper = pyclipper.Pyclipper()
+        clipper.AddPath([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], pyclipper.PT_SUBJECT, True)
+        any_clip = False
+        for other in np.flatnonzero(state.shape_of != UNPLACED):
+            if other == item:
+                continue
+            offset = state.position[other]
+            for ring in self.nfps.rings(state.shape_of[other], shape):
+                try:
+                    clipper.AddPath((ring + offset).astype(np.int64).tolist(), pyclipper.PT_CLIP, True)
+                    any_clip = True
+                except pyclipper.ClipperException:
+                    continue
+        if not any_clip:
+            return (float(x0), float(y0))
+        free = clipper.Execute(pyclipper.CT_DIFFERENCE, pyclipper.PFT_NONZERO, pyclipper.PFT_NONZERO)
+        if not free:
+            return None
+        vertices = np.concatenate([np.asarray(r, dtype=np.float64) for r in free])
+        for k in np.lexsort((vertices[:, 1], vertices[:, 0])):
+            x, y = float(vertices[k, 0]), float(vertices[k, 1])
+            if self.is_free(state, item, shape, x, y):
+                return (x, y)
+        return None
+
+    def place(self, state: LayoutState, item: int, shape: int, x: float, y: float) -> None:
+        """Put an unplaced item on the fabric (bottom-left fill keeps no loss caches)."""
+        state.shape_of[item] = shape
+        state.position[item] = (x, y)
+
+    # -- loss caches ----------------------------------------------------------------------------
+    @staticmethod
+    def total_loss(state: LayoutState) -> float:
+        return float(collision.total_loss(state))
+
+    def loss_mismatch(self, state: LayoutState) -> float:
+        """Largest difference between the cached losses and a recomputation (a debug check)."""
+        return float(collision.loss_mismatch(self.instance, state))
