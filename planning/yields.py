@@ -17,7 +17,7 @@ import numpy as np
 from nesting import rules
 from nesting.batch.tasks import NestTask, TaskRunner
 from nesting.config import NestConfig
-from nesting.errors import InfeasibleError, VerificationError
+from nesting.errors import VerificationError
 from nesting.model import Marker
 from nesting.verify import verify
 from planning.garments import Garments, Mix, garments_in, mix_name
@@ -136,16 +136,15 @@ class Nester:
                 table.refined.add(mix)
 
     def _file(self, mix: Mix, marker: Marker) -> None:
+        """Keep the worker's marker if it fits the table, verified again here under its mix's rules."""
         table = self.table
         spec = table.garments.marker_spec(mix)
-        marker = replace(marker, fabric=spec.fabric, spec=spec)
-        try:
-            rules.check_length(marker, spec)
-        except InfeasibleError:
+        if marker.length > spec.max_length:
             if mix not in table.measured:
                 table.too_long.add(mix)
             return
-        marker = verify(marker, NestConfig().tolerances)
+        marker = verify(replace(marker, fabric=spec.fabric, rules=rules.marker_rules(marker.pieces, spec)),
+                        NestConfig().tolerances)
         earlier = table.measured.get(mix)
         if earlier is None or marker.length < earlier.length:
             table.measured[mix] = marker
