@@ -51,6 +51,8 @@ def plan(order: Order, time: float = DEFAULT_TIME, seed: int = 0, workers: int |
     """
     if not 0 < time < math.inf:
         raise OrderError(f"--time must be a positive, finite number of seconds, got {time:g}")
+    if workers is not None and workers < 1:
+        raise OrderError(f"--workers must be >= 1, got {workers}")
     say = progress or (lambda line: None)
     garments = load_garments(order)
     candidates = candidate_mixes(order, garments)
