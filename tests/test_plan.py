@@ -165,3 +165,32 @@ def test_bad_orders_are_refused_in_one_line_with_nothing_written(tmp_path, case,
     assert len(lines) == 1 and field in lines[0], lines
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_best_verified_plan(tmp_path):
+    """The first Ctrl-C (to the whole process group, as a terminal sends it) ends the run with a written plan."""
+    import os
+    import signal
+    import time
+
+    order = write_order(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(sys.argv[1:]))", "plan", str(order), "--time", "60",
+         "--workers", "2", "--out", str(tmp_path / "out")],
+        cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    lines = []
+    for line in process.stderr:  # wait until the baselines are measured: a plan exists from then on
+        lines.append(line)
+        if line.strip().startswith("baselines:"):
+            break
+    started = time.monotonic()
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, "".join(lines) + err
+    assert time.monotonic() - started < 60
+    assert "planning interrupted" in out
+    document = json.loads((tmp_path / "out" / "plan.json").read_text())
+    assert document["stats"]["interrupted"] is True
+    assert nest("verify", tmp_path / "out" / "plan.json").returncode == 0
