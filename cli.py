@@ -121,11 +121,11 @@ def cmd_verify(args) -> int:
 
 def cmd_export(args) -> int:
     from nesting.export import cut_summary, export_file, parse_formats
-    from nesting.export.options import ExportOptions
+    from nesting.export.options import ExportOptions, PltTools
 
     options = ExportOptions(
-        dxf_exploded=args.dxf_exploded, plt_rotation=args.plt_rotation, plt_cut_pen=args.plt_cut_pen,
-        plt_draw_pen=args.plt_draw_pen or None, pdf_page=args.pdf_page, pdf_tiled=args.pdf_tiled,
+        dxf_exploded=args.dxf_exploded, plt_rotation=args.plt_rotation, plt_tools=PltTools.parse(args.plt_tools),
+        pdf_page=args.pdf_page, pdf_tiled=args.pdf_tiled,
     )
     view, written = export_file(args.marker, args.out, parse_formats(args.formats), options)
     print(cut_summary(view))
@@ -249,8 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="output folder")
     export.add_argument("--dxf-exploded", action="store_true", help="DXF: every piece in model space, no blocks")
     export.add_argument("--plt-rotation", type=int, default=0, help="PLT: 0, 90, 180 or 270 degrees CCW on the plotter")
-    export.add_argument("--plt-cut-pen", type=int, default=1, help="PLT: pen (tool) that cuts")
-    export.add_argument("--plt-draw-pen", type=int, default=2, help="PLT: pen that draws marks and labels; 0 for none")
+    export.add_argument("--plt-tools", default="cut=1,draw=2,notch=3,drill=4",
+                        help="PLT: tool number per kind (cut, draw, notch, drill); 0 leaves a kind out")
     export.add_argument("--pdf-page", default="A3", help="PDF: A0..A4, or rollNNN for a plotter roll NNN mm wide")
     export.add_argument("--pdf-tiled", action="store_true", help="PDF: 1:1 over as many pages as needed")
     export.set_defaults(run=cmd_export)

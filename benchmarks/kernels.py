@@ -177,9 +177,9 @@ def nfp_by_size(plan: dict, rng, say) -> list[dict]:
 def engine_problem(name: str):
     """The prepared shapes and NFP cache of a bundled instance, built as `nesting.nest` builds them."""
     from nesting import Fabric, NestConfig
-    from nesting.search.base import Problem
     from nesting.geometry import prepare
     from nesting.nfp import NFPCache
+    from nesting.search.base import Problem
     from patterns.instances import load_instance
 
     instance = load_instance(resolve(name))

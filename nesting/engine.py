@@ -60,7 +60,8 @@ def nest(
     listener = listener or Listener()
     compile_seconds = warmup()
     if config.workers > 1:
-        from nesting.search.portfolio import start_workers  # deferred: its worker module compiles every kernel on import
+        # Deferred: importing the portfolio loads its worker module, which compiles every kernel.
+        from nesting.search.portfolio import start_workers
 
         started = time.perf_counter()
         start_workers()
@@ -85,7 +86,7 @@ def nest(
         strategy = functools.partial(get_strategy("compact"), start=start)
     rng = np.random.default_rng(config.seed)
     if config.workers > 1:
-        from nesting.search.portfolio import run_portfolio  # deferred: as start_workers above
+        from nesting.search.portfolio import run_portfolio  # deferred, as above
 
         layout = run_portfolio(strategy, problem, stop, listener, rng)
     else:

@@ -18,6 +18,7 @@ from nesting.config import DEFAULT_CONFIG, NestConfig
 from nesting.engine import nest
 from nesting.errors import SpecError
 from nesting.export import DEFAULT_FORMATS, write
+from nesting.export.options import ExportOptions
 from nesting.model import Marker
 from nesting.spec import MarkerSpec, with_options
 from nesting.spec import load as load_spec
@@ -71,7 +72,7 @@ def load_pieces(job: MarkerJob, report: dict | None = None):
     """
     options = {key: value for key, value in (("units", job.units), ("layer", job.layer)) if value}
     pieces, read_report = read_pieces(job.input, **options)
-    selection = select_pieces(pieces, job.sizes, job.fabric, source=job.input)
+    selection = select_pieces(pieces, job.sizes, job.fabric, source=job.input, refused=read_report.get("refused", ()))
     if report is not None:
         report.update(read_report, selection=selection.as_report(), left_out=selection.summary())
     width = job.width if job.width is not None else read_report.get("width")
@@ -108,10 +109,10 @@ def run(job: MarkerJob, stop=None, listener=None) -> tuple[Marker, list[Path]]:
                   warm_start=warm_start_placements(job.warm_start), rules=rules.marker_rules(pieces, spec))
     if left_out:
         marker.stats["left_out"] = "; ".join(left_out)
-    return marker, write_all(marker, job.out, job.formats)
+    return marker, write_all(marker, job.out, job.formats, ExportOptions.from_spec(spec))
 
 
-def write_all(marker: Marker, out, formats) -> list[Path]:
+def write_all(marker: Marker, out, formats, options: ExportOptions = ExportOptions()) -> list[Path]:
     """Write every format into a staging folder inside ``out``, then rename each into place.
 
     An abort while writing (a second Ctrl-C) leaves no new file at all, not a marker.json whose
@@ -122,7 +123,7 @@ def write_all(marker: Marker, out, formats) -> list[Path]:
     staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
     try:
         written = []
-        for staged in write(marker, staging, formats):
+        for staged in write(marker, staging, formats, options):
             os.replace(staged, out / staged.name)
             written.append(out / staged.name)
         return written

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
@@ -35,8 +36,10 @@ def near_rotation(rotation: float, angles, tolerance: float) -> bool:
     """Is ``rotation`` within ``tolerance`` degrees of one of ``angles`` (modulo a full turn)?
 
     The one angle comparison of the project: rule checks, instance checks and warm starts.
+    Vectorised, as a marker file may list a million angles for a piece.
     """
-    return any(abs((rotation - a + 180.0) % 360.0 - 180.0) <= tolerance for a in angles)
+    gaps = np.abs((rotation - np.asarray(angles, dtype=float) + 180.0) % 360.0 - 180.0)
+    return bool(gaps.size) and bool(gaps.min() <= tolerance)
 
 
 def oriented(outline: Polygon, rotation: float, mirrored: bool) -> Polygon:

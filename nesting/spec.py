@@ -17,6 +17,7 @@ from pathlib import Path
 from shapely.geometry import Polygon, box
 
 from nesting.errors import SpecError
+from nesting.export.options import PltTools
 from nesting.fabric import Fabric, Margins
 
 ROTATION_RULES = ("none", "180", "90", "free:STEP")
@@ -107,6 +108,7 @@ class MarkerSpec:
     spacing: float = 0.0
     shrinkage: tuple[float, float] = (0.0, 0.0)
     orientation: RuleSet = field(default_factory=RuleSet)
+    plt_tools: PltTools | None = None  # [plt] tools: the cut file's tool per kind of output
     source: str = ""
 
     @property
@@ -153,7 +155,7 @@ class MarkerSpec:
 
 # --- reading TOML ------------------------------------------------------------------------
 
-_TOP_KEYS = {"patterns", "sizes", "spacing", "shrinkage", "fabric", "rules"}
+_TOP_KEYS = {"patterns", "sizes", "spacing", "shrinkage", "fabric", "rules", "plt"}
 _FABRIC_KEYS = {"width", "max_length", "margins", "zones", "code", "price"}
 _RULE_KEYS = {"rotations", "tilt", "flip"}
 
@@ -200,10 +202,18 @@ def from_dict(document: dict, source: str = "", base: Path | None = None) -> Mar
         spacing=non_negative(document.get("spacing", 0.0), where("spacing")),
         shrinkage=parse_shrinkage(document.get("shrinkage", (0.0, 0.0)), where("shrinkage")),
         orientation=parse_rules(document.get("rules", {}), where),
+        plt_tools=_plt_tools(document.get("plt", {}), where),
         source=source,
     )
     spec.check_fabric()
     return spec
+
+
+def _plt_tools(table, where) -> PltTools | None:
+    if not isinstance(table, dict):
+        raise SpecError(f"{where('plt')}: must be a table")
+    _known(table, {"tools"}, where, "plt.")
+    return PltTools.parse(table["tools"], where("plt.tools")) if "tools" in table else None
 
 
 def parse_rules(table, where) -> RuleSet:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from patterns import read_pieces
+from patterns.report import REPAIR_CODES
 
 COLUMNS = ("name", "size", "quantity", "fabric", "area_cm2", "bbox_mm", "vertices", "grain", "notches", "holes")
 
@@ -17,11 +18,12 @@ COLUMNS = ("name", "size", "quantity", "fabric", "area_cm2", "bbox_mm", "vertice
 def pattern_info(path, **options) -> dict:
     """The info document of a pattern file (see `patterns.read_pieces` for ``options``)."""
     pieces, report = read_pieces(path, **options)
+    records = [r.as_dict() if hasattr(r, "as_dict") else r for r in report.get("records", [])]
     return {
         "file": str(path),
         "units": report.get("units", "mm"),
         "pieces": [piece_row(piece) for piece in pieces],
-        "report": report,
+        "report": {**report, "records": records},
     }
 
 
@@ -65,11 +67,34 @@ def format_table(info: dict) -> str:
 
     lines = [f"{Path(info['file']).name}: {_describe(report)}", line(headers), line(["-" * w for w in widths])]
     lines += [line(r) for r in rows]
-    for title, key in (("repairs", "repairs"), ("warnings", "warnings")):
-        if report.get(key):
+    records = report.get("records")
+    if records is None:  # a JSON instance's report: plain lists
+        for title in ("repairs", "warnings"):
+            if report.get(title):
+                lines.append(f"{title}:")
+                lines += [f"  {entry}" for entry in report[title]]
+        return "\n".join(lines)
+    for title, repair in (("repairs", True), ("warnings", False)):
+        chosen = [r for r in records if (r["code"] in REPAIR_CODES) == repair]
+        if chosen:
             lines.append(f"{title}:")
-            lines += [f"  {entry}" for entry in report[key]]
+            lines += [f"  {entry}" for entry in _by_piece(chosen)]
     return "\n".join(lines)
+
+
+def _by_piece(records: list[dict]) -> list[str]:
+    """One line per file-level record, then per piece one line per kind of record: the first
+    message, and how many more of the same kind (a graded piece repeats one repair per size)."""
+    lines, groups = [], {}
+    for record in records:
+        if record["piece"] is None or record["code"] == "refused-piece":
+            lines.append(record["message"] if record["piece"] is None else f"{record['piece']}: {record['message']}")
+        else:
+            groups.setdefault((record["piece"], record["code"]), []).append(record)
+    for (piece, _code), group in groups.items():
+        more = f" (and {len(group) - 1} more like it)" if len(group) > 1 else ""
+        lines.append(f"{piece}: {group[0]['message']}{more}")
+    return lines
 
 
 def _describe(report: dict) -> str:
@@ -82,6 +107,12 @@ def _describe(report: dict) -> str:
         parts.append(f"{len(report['sizes'])} size(s): {', '.join(report['sizes'])}")
     if report.get("file_units"):
         parts.append(f"file units {report['file_units']} (from {report.get('units_from')}), shown in mm")
+    if report.get("source_marker"):
+        source = report["source_marker"]
+        parts.append(f"source marker {source['length']:.1f} mm long on {source['width']:.1f} mm, "
+                     f"utilization {100 * source['utilization']:.2f} %")
+    if report.get("refused"):
+        parts.append(f"{len(report['refused'])} piece(s) not imported (see warnings)")
     if report.get("largest_gap_mm"):
         parts.append(f"largest gap closed {report['largest_gap_mm']:.3f} mm")
     return "; ".join(parts)

@@ -8,6 +8,12 @@ cut-outs on 11, the grain line on 7, notches (POINTs, depth in z) on 4 or their 
 layer 1 the AAMA way. The marker rectangle lies on its own layer in model space. The
 ``exploded`` variant puts everything in model space for viewers and laser/router software.
 
+ezdxf always writes the two layout blocks (``$Model_Space``, ``$Paper_Space``) into an R12
+file; AAMA readers take every block for a piece and fail on those empty ones, so the file
+ezdxf writes is filtered tag by tag with ezdxf's own tag reader and writer: the layout blocks
+go, and the units (``$INSUNITS`` = mm, ``$MEASUREMENT`` = metric, which ezdxf leaves out of
+R12 headers) go in, for generic readers that do not read the AAMA ``Units:`` text.
+
 This module takes plain data (placed outlines and marks already in marker coordinates), so
 `patterns` still never imports the engine.
 """
@@ -15,13 +21,18 @@ This module takes plain data (placed outlines and marks already in marker coordi
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 import ezdxf
+from ezdxf.bbox import extents
+from ezdxf.lldxf.tagger import ascii_tags_loader
+from ezdxf.lldxf.tagwriter import TagWriter
+from ezdxf.lldxf.types import DXFTag
 from shapely.geometry import Polygon
 from shapely.ops import polylabel
 
@@ -32,6 +43,8 @@ LAYER_CUTOUT, LAYER_DRILL, LAYER_SEW, LAYER_ANNOTATION = "11", "13", "14", "15"
 MARKER_LAYER = "MARKER"
 _BLOCK_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_\-]+")
 _CONTROL = re.compile(r"[\x00-\x1f]+")
+_LAYOUT_BLOCKS = {"$MODEL_SPACE", "$PAPER_SPACE"}
+_UNITS_HEADER = (("$INSUNITS", 4), ("$MEASUREMENT", 1))  # millimetres, metric
 
 
 class PlacedOutline(Protocol):
@@ -83,17 +96,79 @@ def write_marker_dxf(
     for start, end in zip(corners, corners[1:]):
         msp.add_line(start, end, dxfattribs={"layer": MARKER_LAYER})
     texts = ["Units: METRIC", f"Marker Width: {width:.3f}", f"Marker Length: {length:.3f}", *style_texts]
-    for k, text in enumerate(texts):
+    for k, text in enumerate(texts):  # in a margin above the marker, inside the extents
         msp.add_text(_one_line(text), height=text_height, dxfattribs={"layer": LAYER_CUT, "insert": (0.0, width + (k + 1) * 1.6 * text_height)})
-    doc.saveas(path)
+    save_aama_r12(doc, path)
+
+
+def save_aama_r12(doc, path) -> None:
+    """Write an R12 drawing in mm as AAMA readers take it: no layout blocks, real extents
+    in ``$EXTMIN``/``$EXTMAX``, and the units in ``$INSUNITS``/``$MEASUREMENT``."""
+    box = extents(doc.modelspace(), fast=True)
+    header = {  # ezdxf writes $EXTMIN/$EXTMAX as "unset" when the extents start at (0, 0)
+        "$EXTMIN": ((10, box.extmin.x), (20, box.extmin.y), (30, 0.0)),
+        "$EXTMAX": ((10, box.extmax.x), (20, box.extmax.y), (30, 0.0)),
+        **{name: ((70, value),) for name, value in _UNITS_HEADER},
+    }
+    written = io.StringIO()
+    with _logger_level(logging.getLogger("ezdxf"), logging.ERROR):  # "no $INSUNITS in R12": added below
+        doc.write(written)
+    cleaned = io.StringIO()
+    writer = TagWriter(cleaned)
+    for tag in _aama_tags(ascii_tags_loader(io.StringIO(written.getvalue())), header):
+        writer.write_tag(tag)
+    with open(path, "wb") as stream:
+        stream.write(doc.encode(cleaned.getvalue()))
+
+
+def _aama_tags(tags: Iterator[DXFTag], header: dict[str, tuple]) -> Iterator[DXFTag]:
+    """The tags of ezdxf's R12 file without the layout blocks, with ``header``'s variables
+    (name -> group code/value pairs) set or added."""
+    dropping = False
+    for chunk in _chunks(tags):
+        head = chunk[0].value
+        if head == "BLOCK":
+            dropping = any(t.code == 2 and str(t.value).upper() in _LAYOUT_BLOCKS for t in chunk)
+        if not dropping:
+            is_header = head == "SECTION" and len(chunk) > 1 and (chunk[1].code, chunk[1].value) == (2, "HEADER")
+            yield from _with_header(chunk, header) if is_header else chunk
+        if head == "ENDBLK":
+            dropping = False
+
+
+def _with_header(section: list[DXFTag], header: dict[str, tuple]) -> Iterator[DXFTag]:
+    """The HEADER section with each variable of ``header`` replaced, or added at its end."""
+    left, replacing = dict(header), False
+    for tag in section:
+        if tag.code == 9:
+            replacing = tag.value in left
+            yield tag
+            if replacing:
+                yield from (DXFTag(code, str(value)) for code, value in left.pop(tag.value))
+        elif not replacing:
+            yield tag
+    for name, values in left.items():
+        yield DXFTag(9, name)
+        yield from (DXFTag(code, str(value)) for code, value in values)
+
+
+def _chunks(tags: Iterator[DXFTag]) -> Iterator[list[DXFTag]]:
+    """The tags cut before every group code 0 (an entity, a section mark, the header)."""
+    chunk: list[DXFTag] = []
+    for tag in tags:
+        if tag.code == 0 and chunk:
+            yield chunk
+            chunk = []
+        chunk.append(tag)
+    if chunk:
+        yield chunk
 
 
 def _new_r12():
-    """An R12 drawing; ezdxf's note that R12 has no $INSUNITS is moot: units are in the text."""
+    """An R12 drawing; the units ezdxf leaves out of R12 headers are added by `_aama_tags`."""
     logger = logging.getLogger("ezdxf")
     with _logger_level(logger, logging.ERROR):
         doc = ezdxf.new("R12", units=0)
-    doc.header["$MEASUREMENT"] = 1  # metric
     return doc
 
 
@@ -131,7 +206,10 @@ def _draw_piece(layout, piece, text_height) -> None:
 
 
 def _piece_text(layout, piece, height) -> None:
-    """``Piece Name``/``Size``/``Quantity`` as AAMA readers expect; the copy goes in ``Annotation``."""
+    """``Piece Name``/``Size``/``Quantity`` as AAMA readers expect; the copy goes in ``Annotation``.
+
+    The lines are stacked about the piece's pole of inaccessibility, made smaller when needed
+    so that every line starts inside the circle there that the piece contains."""
     copy = f"copy {piece.copy + 1}" + (" mirrored" if piece.mirrored else "")
     lines = [f"Piece Name: {piece.name}"]
     if piece.size is not None:
@@ -139,14 +217,15 @@ def _piece_text(layout, piece, height) -> None:
     if piece.fabric is not None:
         lines.append(f"Fabric: {piece.fabric}")
     lines += ["Quantity: 1", f"Annotation: {copy}"]
+    layers = [LAYER_CUT] * len(lines) + [LAYER_ANNOTATION] * len(piece.annotations.texts)
+    lines += list(piece.annotations.texts)
     extent = math.dist(piece.polygon.bounds[:2], piece.polygon.bounds[2:])
     centre = polylabel(piece.polygon, tolerance=extent / 200.0)
+    room = piece.polygon.boundary.distance(centre)
+    height = min(height, 0.9 * room / (0.8 * (len(lines) - 1))) if len(lines) > 1 else height
     top = centre.y + (len(lines) - 1) * 0.8 * height
-    for k, text in enumerate(lines):
-        layout.add_text(_one_line(text), height=height, dxfattribs={"layer": LAYER_CUT, "insert": (centre.x, top - k * 1.6 * height)})
-    for k, text in enumerate(piece.annotations.texts):
-        layout.add_text(_one_line(text), height=height, dxfattribs={"layer": LAYER_ANNOTATION,
-                                                          "insert": (centre.x, top - (len(lines) + k) * 1.6 * height)})
+    for k, (text, layer) in enumerate(zip(lines, layers)):
+        layout.add_text(_one_line(text), height=height, dxfattribs={"layer": layer, "insert": (centre.x, top - k * 1.6 * height)})
 
 
 def _one_line(text: str) -> str:

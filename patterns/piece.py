@@ -66,6 +66,7 @@ class Piece:
     rotations : allowed rotations in degrees, relative to the grain-aligned frame.
     flip : whether any copy may also be mirrored (pair pieces on single-ply fabric).
     style : the style (pattern) the piece belongs to.
+    sample_size : the style's sample (base) size (AAMA ``Sample Size``), if the file names one.
     annotation : the pattern maker's free cutting note (AAMA ``Annotation``, e.g. ``2XFABRIC``).
     folded : the outline is half a piece, to be cut on a fold along ``annotations.mirror_line``.
     grain_angle : direction of the drawn grain line, degrees CCW from the drawing's +x; the
@@ -90,6 +91,7 @@ class Piece:
     annotation: str | None = None
     folded: bool = False
     grain_angle: float = 0.0
+    sample_size: str | None = None
 
     def __post_init__(self):
         if not isinstance(self.outline, Polygon):

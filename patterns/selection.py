@@ -59,18 +59,23 @@ def parse_sizes(text: str, source) -> dict[str, int]:
     return ratio
 
 
-def select_pieces(pieces, sizes, fabric: str | None, source) -> Selection:
+def select_pieces(pieces, sizes, fabric: str | None, source, refused=()) -> Selection:
     """The pieces of one marker: the sizes asked for (times their ratio), one fabric.
 
     ``sizes`` is ``None``, text (``S,M`` or ``S=1,M=2``), a mapping ``{size: count}`` or
     ``((size, count), ...)`` pairs. Without a fabric, the first fabric code in the file is cut.
 
     Raises `PatternError` (one line, naming ``source``) for a graded file without ``sizes``,
-    an unknown size or fabric, or when nothing is left to cut.
+    an unknown size or fabric, when nothing is left to cut, and when a chosen size lost a
+    piece on import (``refused``: the import report's ``refused`` entries).
     """
     pieces = list(pieces)
-    available = unique_in_order(p.size for p in pieces)
+    available = unique_in_order([*(p.size for p in pieces), *(r["size"] for r in refused)])
     ratio = _ratio(sizes, available, source)
+    for entry in refused:
+        if not ratio or entry["size"] in ratio:
+            raise PatternError(source, f"size {entry['size']} cannot be cut: {entry['reason']}",
+                               piece=entry["piece"], block=entry["block"])
     if ratio:
         pieces = [_times(p, ratio[p.size]) for p in pieces if p.size in ratio]
     codes = unique_in_order(p.fabric for p in pieces)

@@ -58,9 +58,10 @@ def resolve_units(path, option: str | None, style_text: str | None, insunits: in
         from_style = unit_name(style_text)
         if from_style is None:
             warnings.append(f"style text 'Units: {style_text}' is not ENGLISH or METRIC; ignored")
-    from_header = INSUNITS.get(insunits) if insunits else None
-    if insunits and from_header is None:
-        warnings.append(f"$INSUNITS = {insunits} is not a unit used for patterns; ignored")
+    from_header = INSUNITS.get(insunits) if insunits and isinstance(insunits, int) else None
+    unusable = insunits not in (None, 0) and from_header is None
+    if unusable:
+        warnings.append(f"$INSUNITS = {str(insunits)[:20]!r} is not a unit used for patterns; ignored")
     if from_style and from_header and from_style != from_header:
         warnings.append(f"'Units: {style_text}' says {from_style} but $INSUNITS says {from_header}; "
                         f"using {from_style} (override with --units)")
@@ -68,5 +69,8 @@ def resolve_units(path, option: str | None, style_text: str | None, insunits: in
         return Units(from_style, "style text")
     if from_header:
         return Units(from_header, "$INSUNITS")
+    if unusable:
+        raise PatternError(path, f"the file states no usable unit ($INSUNITS = {str(insunits)[:20]!r} is not mm, cm, "
+                                 f"m, in or ft; no 'Units:' text): pass --units mm, cm or in")
     raise PatternError(path, "the file does not state its units (no 'Units:' text, no $INSUNITS): "
                              "pass --units mm, cm or in")

@@ -16,6 +16,7 @@ from nesting.nfp import NFPCache, nfp_rings
 from nesting.search import compaction
 from nesting.search.base import Problem, Stop
 from nesting.search.bottom_left import area_order, bottom_left
+from patterns.instances import load_instance
 from patterns.piece import Piece
 from tests.conftest import INSTANCES
 from tests.naive import holed_polygons, non_convex_polygons
@@ -59,7 +60,10 @@ def test_nfp_of_b_and_a_is_the_mirror_of_nfp_of_a_and_b(a, b, seed):
     ra, rb = _int_ring(a), _int_ring(b)
     forward, backward = nfp_rings(ra, rb), nfp_rings(rb, ra)
     signed = lambda rings: sum(Polygon(r).area * (1 if shapely.is_ccw(LinearRing(r)) else -1) for r in rings)  # noqa: E731
-    assert signed(backward) == pytest.approx(signed(forward), rel=1e-9)
+    # The union rounds the loops' crossing points to the grid, each way on its own: the two
+    # regions may differ by a band of about a grid unit along the boundary.
+    perimeter = sum(LinearRing(r).length for r in forward)
+    assert abs(signed(backward) - signed(forward)) <= 1.0 * perimeter
     lo = np.minimum(np.concatenate(forward).min(axis=0), -np.concatenate(backward).max(axis=0)) - 20
     hi = np.maximum(np.concatenate(forward).max(axis=0), -np.concatenate(backward).min(axis=0)) + 20
     for point in np.random.default_rng(seed).uniform(lo, hi, size=(40, 2)):
@@ -225,8 +229,6 @@ def test_debug_check_raises_on_a_stale_loss_cache():
 
 def test_the_debug_check_holds_through_a_whole_compaction(monkeypatch):
     """NESTING_CHECK_LOSSES=1: every move of a real search is checked against a recomputation."""
-    from patterns.instances import load_instance
-
     monkeypatch.setenv(compaction.CHECK_LOSSES_VARIABLE, "1")
     instance = load_instance(INSTANCES / "shapes1.json")
     zone = shapely.box(5.0, 0.0, 7.0, 3.0)

@@ -2,7 +2,10 @@
 from marker.json gives the same cut files as the run that nested it, bad input exits 2."""
 
 import json
+import xml.etree.ElementTree as ET
 
+import ezdxf
+import matplotlib.image
 import pytest
 
 from cli import main
@@ -21,9 +24,20 @@ def nested(tmp_path_factory):
     return out
 
 
-def test_default_formats_are_the_cutting_room_set():
-    assert DEFAULT_FORMATS == ("json", "png", "dxf", "plt")
-    assert set(available_formats()) == set(ALL.split(","))
+def test_without_formats_marker_writes_the_default_set_each_file_readable(tmp_path):
+    assert main(["marker", str(EXAMPLE), "--width", "1500", "--iterations", "1", "--out", str(tmp_path), "--quiet"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"marker.{f}" for f in DEFAULT_FORMATS)
+    readers = {
+        "json": lambda path: json.loads(path.read_text())["pieces"],
+        "png": lambda path: matplotlib.image.imread(path).shape,
+        "dxf": lambda path: ezdxf.readfile(path).modelspace().query("INSERT"),
+        "plt": lambda path: read_hpgl(path.read_text()).paths,
+        "svg": lambda path: ET.parse(path).getroot(),
+        "pdf": lambda path: path.read_bytes().startswith(b"%PDF-") or None,
+    }
+    assert set(readers) == set(available_formats())
+    for name in DEFAULT_FORMATS:
+        assert len(readers[name](tmp_path / f"marker.{name}")), name
 
 
 def test_marker_writes_every_format_asked_for(nested, capsys):
@@ -50,9 +64,9 @@ def test_export_from_marker_json_gives_the_same_cut_files(nested, tmp_path, caps
 
 def test_export_options_reach_the_files(nested, tmp_path):
     assert main(["export", str(nested / "marker.json"), "--formats", "plt", "--plt-rotation", "90",
-                 "--plt-draw-pen", "0", "--out", str(tmp_path)]) == 0
+                 "--plt-tools", "cut=7,draw=0,notch=0,drill=0", "--out", str(tmp_path)]) == 0
     plot = read_hpgl((tmp_path / "marker.plt").read_text())
-    assert {pen for pen, _ in plot.paths} == {1}
+    assert {pen for pen, _ in plot.paths} == {7}
     document = json.loads((nested / "marker.json").read_text())
     assert max(x for _pen, points in plot.paths for x, _y in points) <= round(document["width"] * 40)
 
@@ -73,6 +87,8 @@ def test_export_refuses_a_marker_that_fails_verification(nested, tmp_path, capsy
     ["--formats", "dxf,gerber"],
     ["--plt-rotation", "45"],
     ["--pdf-page", "letter"],
+    ["--plt-tools", "cut=1,draw=1"],
+    ["--plt-tools", "saw=5"],
 ])
 def test_bad_export_options_exit_2(nested, tmp_path, capsys, argv):
     assert main(["export", str(nested / "marker.json"), "--out", str(tmp_path / "o"), *argv]) == 2

@@ -117,7 +117,8 @@ def test_a_piece_with_several_holes_cuts_each_hole_once_nearest_first():
 
 
 def test_marks_move_with_the_outline(view):
-    """Each placed piece's marks relative to its outline are the source's, under shapely's transform."""
+    """Each placed piece's marks relative to its outline are the source's, under shapely's transform,
+    cut down to the piece (the panel's grain line crosses its cut-out: its longest part is kept)."""
     marker = marked_marker()
     for placement, placed in zip(marker.placements, view.pieces):
         piece = marker.pieces[placement.piece]
@@ -127,6 +128,7 @@ def test_marks_move_with_the_outline(view):
         moved = affinity.translate(affinity.rotate(moved, placement.rotation, origin=(0, 0)), placement.x, placement.y)
         outline, grain, *notches = moved.geoms
         assert shapely.hausdorff_distance(outline, placed.polygon) <= 1e-9
-        assert LineString(placed.annotations.grain_line).equals_exact(grain, 1e-9)
+        on_piece = max(shapely.get_parts(grain.intersection(placed.polygon)), key=lambda part: part.length)
+        assert shapely.hausdorff_distance(LineString(placed.annotations.grain_line), on_piece) <= 1e-9
         assert np.asarray([(n.x, n.y) for n in placed.annotations.notches]) == pytest.approx(
             np.asarray([(p.x, p.y) for p in notches]), abs=1e-9)

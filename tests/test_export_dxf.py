@@ -76,8 +76,10 @@ def test_each_block_holds_its_piece_and_marks_in_place(exported):
         (internal,) = _entities(block, "POLYLINE", "8")
         assert np.asarray([tuple(v.dxf.location)[:2] for v in internal.vertices]) == pytest.approx(
             np.asarray(piece.annotations.internal_lines[0]), abs=EXACT_MM)
-        (drill,) = _entities(block, "POINT", "13")
-        assert Point(drill.dxf.location.x, drill.dxf.location.y).distance(Point(piece.annotations.drill_holes[0])) <= EXACT_MM
+        drills = [(e.dxf.location.x, e.dxf.location.y) for e in _entities(block, "POINT", "13")]
+        assert len(drills) == len(piece.annotations.drill_holes)
+        for drill, expected in zip(drills, piece.annotations.drill_holes):
+            assert Point(drill).distance(Point(expected)) <= EXACT_MM
     assert not unmatched
     marker_lines = doc.modelspace().query('LINE[layer=="MARKER"]')
     corners = {(round(e.dxf.start.x, 6), round(e.dxf.start.y, 6)) for e in marker_lines}

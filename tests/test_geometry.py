@@ -2,12 +2,12 @@
 
 import numpy as np
 import shapely
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from shapely import affinity
 
 from nesting import Fabric, NestConfig
-from nesting.geometry import outer_simplify, prepare
+from nesting.geometry import clean_ring, outer_simplify, prepare
 from patterns.piece import Piece
 from tests.naive import holed_polygons, non_convex_polygons
 
@@ -49,8 +49,6 @@ def test_collision_shape_contains_the_true_piece(polygon, rotation, mirrored, sp
     (Zero-width spikes — vertices that move by less than 1e-6 of the piece before the outline
     crosses itself — are left out: cleaning them is the pattern reader's job.)
     """
-    from hypothesis import assume
-
     assume(shapely.minimum_clearance(polygon) > 1e-6 * polygon.length)
     piece = Piece(id="p", name="p", outline=polygon, rotations=(rotation,), quantity=0 if mirrored else 1,
                   mirrored_quantity=1 if mirrored else 0)
@@ -71,10 +69,6 @@ def _turns(ring):
 @given(st.lists(st.tuples(st.integers(-5, 5), st.integers(-5, 5)), min_size=3, max_size=30))
 def test_clean_ring_keeps_the_region_and_only_turning_vertices(points):
     """Same region as the input (where the input is a valid polygon), every vertex turns."""
-    from hypothesis import assume
-
-    from nesting.geometry import clean_ring
-
     polygon = shapely.Polygon(points)
     assume(polygon.is_valid and polygon.area > 0)
     ring = clean_ring(np.array(points, dtype=np.int64))

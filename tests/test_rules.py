@@ -1,6 +1,7 @@
 """Rules applied to pieces (rotations, tilt, flip, shrinkage, ids) and the rule checks, each
 against an independent computation."""
 
+import ast
 import math
 from dataclasses import replace
 
@@ -19,6 +20,7 @@ from nesting.rules import rotation_allowed, rotation_angles
 from nesting.spec import MarkerSpec, OrientationRule, RuleSet
 from nesting.verify import Placed, piece_violations, violations
 from patterns.piece import Annotations, Notch, Piece
+from tests.conftest import ROOT
 from tests.naive import non_convex_polygons
 
 ANGLE = Tolerances().verify_angle
@@ -253,3 +255,28 @@ def test_a_marker_longer_than_the_table_is_infeasible_not_a_bug():
         nest(pieces, fabric, NestConfig(iterations=1, strategy="blf"))
     marker = nest(pieces, replace(fabric, max_length=401.0), NestConfig(iterations=1, strategy="blf"))
     assert marker.length == pytest.approx(400.0, abs=0.1) and marker.fabric.max_length == 401.0
+
+
+def _imports(module: str, root) -> set[str]:
+    """The project modules ``module`` imports, directly or through others (read with ast)."""
+    seen, todo = set(), [module]
+    while todo:
+        name = todo.pop()
+        path = root / (name.replace(".", "/") + ".py")
+        if name in seen or not path.is_file():
+            continue
+        seen.add(name)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                todo += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                todo += [a.name for a in node.names]
+    return seen
+
+
+def test_the_marker_and_the_fabric_do_not_depend_on_the_spec():
+    """The engine's data carries the rules record, not the CLI-level spec: no model <-> spec cycle."""
+    for module in ("nesting.model", "nesting.fabric"):
+        reached = _imports(module, ROOT)
+        assert module in reached and "nesting.spec" not in reached, sorted(reached)
+    assert "nesting.fabric" in _imports("nesting.spec", ROOT)

@@ -11,7 +11,11 @@ from shapely import affinity
 
 from cli import main
 from nesting import Fabric, NestConfig, nest
+from nesting.engine import layout_from_placements
 from nesting.errors import SpecError
+from nesting.geometry import prepare
+from nesting.kernels.collision import LayoutState
+from nesting.kernels.separate import update_weights
 from patterns import read_pieces
 from patterns.instances import load_instance
 from patterns.piece import Piece
@@ -100,9 +104,6 @@ def test_warm_start_from_other_pieces_is_a_user_error(tmp_path, capsys):
 
 
 def test_warm_start_layout_must_match_every_copy():
-    from nesting.engine import layout_from_placements
-    from nesting.geometry import prepare
-
     pieces, fabric = _instance("shapes1")
     marker = nest(pieces, fabric, NestConfig(iterations=1, strategy="blf"))
     prep = prepare(pieces, fabric, NestConfig())
@@ -118,9 +119,6 @@ def test_warm_start_layout_must_match_every_copy():
 
 def test_guided_local_search_weights_stay_finite_under_persistent_collision():
     """Regression: weights multiplied every round overflowed to inf, and inf x 0 poisoned moves."""
-    from nesting.kernels.collision import LayoutState
-    from nesting.kernels.separate import update_weights
-
     state = LayoutState(shape_of=np.zeros(2, dtype=np.int64), position=np.zeros((2, 2)), length=1.0, n_movable=2,
                         pair_loss=np.array([[0.0, 5.0], [5.0, 0.0]]), container_loss=np.array([3.0, 0.0]),
                         pair_weight=np.ones((2, 2)), container_weight=np.ones(2))

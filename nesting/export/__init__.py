@@ -14,6 +14,7 @@ from nesting.errors import SpecError
 from nesting.export.options import ExportOptions
 
 DEFAULT_FORMATS = ("json", "png", "dxf", "plt")
+MAX_EXPORT_PIECES = 10_000  # as many as `nest marker` nests; every writer is about linear in the pieces
 
 
 def _write_json(marker, path, options) -> None:
@@ -55,9 +56,21 @@ def view_of(marker):
     return marker if isinstance(marker, PlacedMarker) else from_marker(marker)
 
 
+def check(view, formats, options: ExportOptions) -> None:
+    """Refuse, before anything is written, what the writers cannot do in bounded time."""
+    if len(view.pieces) > MAX_EXPORT_PIECES:
+        raise SpecError(f"{view.input or 'marker'}: {len(view.pieces)} pieces, more than the {MAX_EXPORT_PIECES} "
+                        f"the cut files and drawings are written for; split the marker")
+    if "pdf" in formats:
+        from nesting.export.plot import pdf_pages_mm
+
+        pdf_pages_mm(view, options)
+
+
 def write(marker, out_dir, formats=DEFAULT_FORMATS, options: ExportOptions = ExportOptions()) -> list[Path]:
     """Write the marker in each format into ``out_dir``; returns the paths written."""
     view = view_of(marker)
+    check(view, formats, options)
     out_dir = Path(out_dir)
     written = []
     for name in formats:

@@ -3,7 +3,8 @@
 A live `Marker` and a marker/1 file read back from disk both become a `PlacedMarker`, so
 ``nest marker`` and ``nest export`` write identical files. Annotations (grain line, notches,
 internal lines...) are moved with the piece: mirror (x -> -x), rotate CCW, translate, the
-same transform as the outline (see `nesting.model`).
+same transform as the outline (see `nesting.model`), then cut down to the piece
+(`nesting.export.clip`), so no writer ever draws a mark off its piece.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from shapely import affinity
 from shapely.geometry import Polygon
 
 from nesting.errors import MarkerFileError
+from nesting.export.clip import clip_annotations
 from nesting.model import Marker, oriented, placed_polygon
 from patterns.errors import PatternError
 from patterns.piece import Annotations, Notch, Piece
@@ -41,6 +43,8 @@ class PlacedPiece:
     polygon: Polygon
     annotations: Annotations = field(default_factory=Annotations)
     fabric: str | None = None
+    style: str | None = None  # the pattern's style name
+    sample_size: str | None = None  # the pattern's sample (base) size
 
     @property
     def label(self) -> str:
@@ -125,13 +129,14 @@ def from_marker(marker: Marker) -> PlacedMarker:
     pieces = []
     for placement in marker.placements:
         piece = marker.pieces[placement.piece]
+        polygon = placed_polygon(piece, placement)
+        moved = transform_annotations(piece.annotations, placement.rotation, placement.mirrored,
+                                      float(placement.x), float(placement.y))
         pieces.append(PlacedPiece(
             id=piece.id, name=piece.name, size=piece.size, copy=placement.copy,
             rotation=float(placement.rotation), mirrored=bool(placement.mirrored),
-            polygon=placed_polygon(piece, placement),
-            annotations=transform_annotations(piece.annotations, placement.rotation, placement.mirrored,
-                                              float(placement.x), float(placement.y)),
-            fabric=piece.fabric,
+            polygon=polygon, annotations=clip_annotations(moved, polygon),
+            fabric=piece.fabric, style=piece.style, sample_size=piece.sample_size,
         ))
     return PlacedMarker(
         width=marker.fabric.width, length=marker.length, units=marker.units, input=marker.input,
@@ -160,11 +165,13 @@ def from_file(path) -> PlacedMarker:
     pieces = []
     for entry, polygon in zip(document["pieces"], marker.polygons):
         rotation, mirrored = float(entry.get("rotation", 0.0)), bool(entry.get("mirrored", False))
-        annotations = _carried_annotations(entry, polygon, sources, rotation, mirrored)
+        source = sources.get((entry.get("source"), str(entry.get("id"))))
+        annotations = _carried_annotations(entry, polygon, source, rotation, mirrored)
         pieces.append(PlacedPiece(
             id=str(entry.get("id")), name=str(entry.get("name", entry.get("id"))), size=entry.get("size"),
             copy=int(entry.get("copy", 0)), rotation=rotation, mirrored=mirrored, polygon=polygon,
-            annotations=annotations, fabric=entry.get("fabric"),
+            annotations=clip_annotations(annotations, polygon), fabric=entry.get("fabric"),
+            style=source.style if source else None, sample_size=source.sample_size if source else None,
         ))
     return PlacedMarker(
         width=marker.width, length=marker.length, units=str(document.get("units", "mm")),
@@ -195,8 +202,7 @@ def _source_pieces(document, folder: Path) -> dict[tuple[str, str], Piece]:
     return found
 
 
-def _carried_annotations(entry, polygon, sources, rotation, mirrored) -> Annotations:
-    piece = sources.get((entry.get("source"), str(entry.get("id"))))
+def _carried_annotations(entry, polygon, piece: Piece | None, rotation, mirrored) -> Annotations:
     if piece is None:
         return Annotations()
     shape = oriented(piece.outline, rotation, mirrored)

@@ -20,8 +20,9 @@ from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from nesting.atomic import atomic_path  # noqa: E402
-from nesting.export.marks import mark_sizes, piece_marks  # noqa: E402
-from nesting.export.options import ExportOptions  # noqa: E402
+from nesting.errors import SpecError  # noqa: E402
+from nesting.export.marks import mark_sizes, piece_marks, safe_text  # noqa: E402
+from nesting.export.options import MAX_TILED_PAGES, ExportOptions  # noqa: E402
 from nesting.export.placed import PlacedMarker  # noqa: E402
 
 MM_PER_INCH = 25.4
@@ -39,8 +40,11 @@ def _polygon_path(polygon):
     return MplPath(vertices, codes)
 
 
-def _draw_marker(ax, marker: PlacedMarker, font_points: float) -> None:
-    """Fabric, zones, pieces and their marks, in marker coordinates."""
+def _draw_marker(ax, marker: PlacedMarker, font_points: float, window=None) -> None:
+    """Fabric, zones, pieces and their marks, in marker coordinates; only the pieces that
+    reach into ``window`` ((x0, y0, x1, y1)) when one is given (a tile of the 1:1 print).
+
+    Every text is plain (``parse_math=False``): a ``$`` in a piece name is no formula."""
     ax.add_patch(Rectangle((0, 0), marker.length, marker.width, fill=False, edgecolor="black", linewidth=1.2))
     for zone in marker.zones:
         ax.add_patch(PathPatch(_polygon_path(zone), facecolor="#dddddd", edgecolor="#888888", hatch="//"))
@@ -50,14 +54,17 @@ def _draw_marker(ax, marker: PlacedMarker, font_points: float) -> None:
     labels = len(marker.pieces) <= MAX_LABELS
     grain, other = [], []
     for piece in marker.pieces:
+        if window is not None and not _overlaps(piece.polygon.bounds, window):
+            continue
         ax.add_patch(PathPatch(_polygon_path(piece.polygon), facecolor=cmap(colours[piece.id] % 20),
                                edgecolor="#333333", linewidth=0.5, alpha=0.85))
         marks = piece_marks(piece, sizes)
         grain += marks.grain
         other += marks.notches + marks.internal + marks.sew + marks.drill
-        if labels:
-            ax.text(*marks.label_at, piece.label, rotation=marks.label_angle, rotation_mode="anchor",
-                    ha="center", va="center", fontsize=font_points)
+        if labels and marks.label_height > 0:
+            ax.text(*marks.label_at, safe_text(piece.label), rotation=marks.label_angle, rotation_mode="anchor",
+                    ha="center", va="center", fontsize=font_points * marks.label_height / sizes.text,
+                    parse_math=False)
     ax.add_collection(LineCollection(grain, colors="#a50f15", linewidths=0.6))
     ax.add_collection(LineCollection(other, colors="black", linewidths=0.4))
 
@@ -66,7 +73,7 @@ def _scale_bar(ax, marker: PlacedMarker, x: float, y: float, span: float, font_p
     """A bar of a round length, so a printout can be checked with a ruler."""
     unit = "mm" if marker.units == "mm" else "units"
     ax.plot([x, x + span], [y, y], color="black", linewidth=2, solid_capstyle="butt")
-    ax.text(x + span / 2, y, f"{span:g} {unit}", ha="center", va="bottom", fontsize=font_points)
+    ax.text(x + span / 2, y, f"{span:g} {unit}", ha="center", va="bottom", fontsize=font_points, parse_math=False)
 
 
 def round_span(limit: float) -> float:
@@ -81,7 +88,7 @@ def _headline(marker: PlacedMarker) -> str:
     status = "meets it" if marker.meets_target else f"{target - utilization:.2f} points below"
     line = (f"{marker.input or 'marker'}: length {marker.length:.2f}{units}, width {marker.width:g}{units}, "
             f"utilization {utilization:.2f} % (target {target:.0f} %: {status})")
-    return line + (f"; {marker.units_note}" if marker.units_note else "")
+    return safe_text(line + (f"; {marker.units_note}" if marker.units_note else ""))
 
 
 def _target_line(ax, marker: PlacedMarker) -> None:
@@ -100,13 +107,13 @@ def figure(marker: PlacedMarker, size_in: tuple[float, float] | None = None):
     _draw_marker(ax, marker, font_points=6)
     _target_line(ax, marker)
     _scale_bar(ax, marker, 0.0, -0.06 * width, round_span(length / 3), font_points=7)
-    ax.set_title(_headline(marker), fontsize=9)
+    ax.set_title(_headline(marker), fontsize=9, parse_math=False)
     ax.set_xlim(-0.01 * length, length * 1.01)
     ax.set_ylim(-0.09 * width, width * 1.02)
     ax.set_aspect("equal")
     units = "" if marker.units == "instance" else f" ({marker.units})"
-    ax.set_xlabel(f"length{units}")
-    ax.set_ylabel(f"width{units}")
+    ax.set_xlabel(f"length{units}", parse_math=False)
+    ax.set_ylabel(f"width{units}", parse_math=False)
     fig.tight_layout()
     return fig
 
@@ -128,7 +135,15 @@ def pdf_pages_mm(marker: PlacedMarker, options: ExportOptions) -> tuple[float, f
         along = min(MAX_PAGE_MM, along)
     if not options.pdf_tiled:
         return along, across, 1, 1
-    return along, across, max(1, math.ceil(marker.length / along)), max(1, math.ceil(marker.width / across))
+    columns, rows = max(1, math.ceil(marker.length / along)), max(1, math.ceil(marker.width / across))
+    if columns * rows > MAX_TILED_PAGES:
+        raise SpecError(f"--pdf-tiled: the marker needs {columns * rows} pages of {options.pdf_page} at 1:1, more than "
+                        f"{MAX_TILED_PAGES}; print it on a roll (--pdf-page rollNNN) or scaled to one page")
+    return along, across, columns, rows
+
+
+def _overlaps(bounds, window) -> bool:
+    return bounds[0] <= window[2] and bounds[2] >= window[0] and bounds[1] <= window[3] and bounds[3] >= window[1]
 
 
 def write_pdf(marker: PlacedMarker, path, options: ExportOptions = ExportOptions()) -> None:
@@ -158,9 +173,10 @@ def _tile(marker, size_in, x0, y0, along, across, caption):
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
     text_points = mark_sizes(marker).text * POINTS_PER_MM
-    _draw_marker(ax, marker, font_points=text_points)
+    _draw_marker(ax, marker, font_points=text_points, window=(x0, y0, x0 + along, y0 + across))
     _scale_bar(ax, marker, x0 + 0.02 * along, y0 + 0.02 * across, round_span(along / 4), font_points=8)
-    ax.text(x0 + 0.01 * along, y0 + 0.98 * across, f"{_headline(marker)}\npage {caption}", va="top", fontsize=8)
+    ax.text(x0 + 0.01 * along, y0 + 0.98 * across, f"{_headline(marker)}\npage {caption}", va="top", fontsize=8,
+            parse_math=False)
     ax.set_xlim(x0, x0 + along)
     ax.set_ylim(y0, y0 + across)
     return fig

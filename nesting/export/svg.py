@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 from nesting.atomic import atomic_path
 from nesting.export import cutorder
-from nesting.export.marks import mark_sizes, piece_marks
+from nesting.export.marks import mark_sizes, piece_marks, safe_text
 from nesting.export.options import ExportOptions
 from nesting.export.placed import PlacedMarker
 
@@ -44,12 +44,13 @@ def svg_tree(marker: PlacedMarker) -> ET.ElementTree:
         "data-units": marker.units, "data-length": number(length), "data-width": number(width),
         "data-utilization": number(marker.utilization),
     })
-    ET.SubElement(root, "title").text = f"{marker.input or 'marker'}: marker {length:.1f} x {width:g}"
+    ET.SubElement(root, "title").text = safe_text(f"{marker.input or 'marker'}: marker {length:.1f} x {width:g}")
     description = (f"length {length:.3f}, width {width:g}, utilization {marker.utilization * 100:.2f} % "
                    f"(target {marker.target_utilization * 100:.0f} %), {len(marker.pieces)} pieces; "
                    f"{plan.summary(marker.units)}; coordinates in mm, y up")
     if marker.units_note:
         description += f"; {marker.units_note}"
+    description = safe_text(description).replace("--", "- -")  # "--" may not appear in a comment
     root.append(ET.Comment(f" {description} "))
     ET.SubElement(root, "desc").text = description
     ET.SubElement(root, "style").text = _STYLE
@@ -57,8 +58,8 @@ def svg_tree(marker: PlacedMarker) -> ET.ElementTree:
     ET.SubElement(frame, "rect", {"class": "fabric", "x": "0", "y": "0", "width": number(length), "height": number(width)})
     for index, piece in enumerate(marker.pieces):
         group = ET.SubElement(frame, "g", {
-            "class": "piece", "id": f"piece-{index}", "data-id": piece.id, "data-name": piece.name,
-            "data-size": piece.size or "", "data-copy": str(piece.copy), "data-rotation": number(piece.rotation),
+            "class": "piece", "id": f"piece-{index}", "data-id": safe_text(piece.id), "data-name": safe_text(piece.name),
+            "data-size": safe_text(piece.size or ""), "data-copy": str(piece.copy), "data-rotation": number(piece.rotation),
             "data-mirrored": "true" if piece.mirrored else "false", "data-cut-order": str(order[index]),
         })
         rings = [piece.polygon.exterior, *piece.polygon.interiors]
@@ -68,12 +69,13 @@ def svg_tree(marker: PlacedMarker) -> ET.ElementTree:
                             ("sew", marks.sew), ("drill", marks.drill)):
             for line in lines:
                 ET.SubElement(group, "polyline", {"class": kind, "points": " ".join(f"{number(x)},{number(y)}" for x, y in line)})
-        x, y = marks.label_at
-        label = ET.SubElement(group, "text", {
-            "class": "label", "font-size": number(sizes.text),
-            "transform": f"translate({number(x)} {number(y)}) scale(1 -1) rotate({number(-marks.label_angle)})",
-        })
-        label.text = piece.label
+        if marks.label_height > 0:
+            x, y = marks.label_at
+            label = ET.SubElement(group, "text", {
+                "class": "label", "font-size": number(marks.label_height),
+                "transform": f"translate({number(x)} {number(y)}) scale(1 -1) rotate({number(-marks.label_angle)})",
+            })
+            label.text = safe_text(piece.label)
     ET.indent(root, space=" ")
     return ET.ElementTree(root)
 

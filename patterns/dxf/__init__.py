@@ -16,10 +16,12 @@ from patterns.dxf.aama import is_aama, read_aama
 from patterns.dxf.document import entity_text, open_dxf, text_decoder
 from patterns.dxf.fields import parse_fields
 from patterns.dxf.generic import read_generic
+from patterns.dxf.loops import ReadProblem
+from patterns.dxf.modelspace import model_space_flavor, read_model_space
 from patterns.dxf.options import ImportOptions
 from patterns.dxf.outline import OutlineProblem, thin
 from patterns.errors import PatternError
-from patterns.piece import MAX_VERTICES
+from patterns.report import Code, finish, new_report, note
 from patterns.selection import unique_in_order
 from patterns.units import resolve_units
 
@@ -49,19 +51,33 @@ def read_dxf(path, units=None, **options) -> tuple[list, dict]:
     """
     path = Path(path)
     settings = ImportOptions.from_kwargs(path, units=units, **options)
-    report = {"units": "mm", "repairs": [], "warnings": [], "largest_gap_mm": 0.0, "vertices_removed": 0,
-              "unfolded": 0, "outline_from_layer_84": 0}
+    report = new_report()
+    try:
+        pieces = _read(path, settings, report)
+    except ReadProblem as problem:
+        raise PatternError(path, str(problem)) from None
+    return pieces, finish(report)
+
+
+def _read(path: Path, settings: ImportOptions, report: dict) -> list:
     doc = open_dxf(path, report)
     decode = text_decoder(doc)
     texts = [entity_text(e, decode, report) for e in doc.modelspace().query("TEXT MTEXT")]
     style, _ = parse_fields(texts)
-    flavor = settings.flavor if settings.flavor != "auto" else ("aama" if is_aama(doc) else "generic")
-    resolved = resolve_units(path, settings.units, style.get("units"), doc.header.get("$INSUNITS"), report["warnings"])
+    flavor = settings.flavor if settings.flavor != "auto" else _flavor(doc, texts)
+    unit_warnings = []
+    resolved = resolve_units(path, settings.units, style.get("units"), doc.header.get("$INSUNITS"), unit_warnings)
+    for warning in unit_warnings:
+        note(report, Code.UNITS, warning)
     scale = resolved.to_mm
     if flavor == "aama":
         pieces = read_aama(doc, path, style, scale, settings, decode, report)
+        if style.get("sample size"):
+            pieces = [replace(piece, sample_size=style["sample size"]) for piece in pieces]
         if _is_astm(doc, texts):
             flavor = "astm"
+    elif flavor in ("optitex", "marker-plot"):
+        pieces = read_model_space(doc, path, flavor, style, scale, settings, decode, report)
     else:
         pieces = read_generic(doc, path, scale, settings, report)
     if not pieces:
@@ -75,7 +91,16 @@ def read_dxf(path, units=None, **options) -> tuple[list, dict]:
         fabrics=unique_in_order(p.fabric for p in pieces),
     )
     _check_plausible(pieces, settings, resolved, report)
-    return pieces, report
+    return pieces
+
+
+def _flavor(doc, model_texts) -> str:
+    """``aama`` (piece blocks), ``optitex`` (pieces in model space named by ``Piece Name:``
+    texts), ``marker-plot`` (a marker drawn in model space: a border around placed pieces) or
+    ``generic``."""
+    if is_aama(doc):
+        return "aama"
+    return model_space_flavor(doc, model_texts) or "generic"
 
 
 def _thin_dense(piece, path, settings, report):
@@ -86,13 +111,13 @@ def _thin_dense(piece, path, settings, report):
     if count <= settings.dense_vertices:
         return piece
     try:
-        outline = thin(piece.outline, settings.chord_mm, MAX_VERTICES)
+        outline = thin(piece.outline, settings.chord_mm, settings.max_vertices)
     except OutlineProblem as problem:
         raise PatternError(path, f"too dense an outline: {problem}", piece=piece.name, block=piece.block) from None
     after = shapely.get_num_coordinates(outline)
     report["vertices_removed"] += count - after
-    report["repairs"].append(f"piece {piece.name}: {count} outline vertices thinned to {after}, "
-                             f"within the chord tolerance {settings.chord_mm:g} mm")
+    note(report, Code.THINNED, f"{count} outline vertices thinned to {after}, within the chord tolerance "
+                               f"{settings.chord_mm:g} mm", piece=piece.name, before=count, after=after)
     return replace(piece, outline=outline)
 
 
@@ -108,7 +133,7 @@ def _check_plausible(pieces, settings, resolved, report) -> None:
     low, high = settings.plausible_mm
     extents = [max(b[2] - b[0], b[3] - b[1]) for b in (p.outline.bounds for p in pieces)]
     if max(extents) > high or max(extents) < low:
-        report["warnings"].append(
+        note(report, Code.PLAUSIBILITY,
             f"the largest piece is {max(extents):.4g} mm long with units {resolved.name} "
             f"(from {resolved.origin}): if that is wrong, pass --units"
         )

@@ -56,6 +56,7 @@ class Draft:
     sew_lines: tuple[np.ndarray, ...] = field(default=())
     drill_holes: tuple[tuple[float, float], ...] = ()
     texts: tuple[str, ...] = ()
+    runs: tuple[np.ndarray, ...] | None = None  # the boundary between grade points, for notch transfer
 
 
 def build_piece(draft: Draft, options) -> tuple[Piece, str | None]:

@@ -13,6 +13,7 @@ import ezdxf
 from ezdxf import recover
 
 from patterns.errors import PatternError
+from patterns.report import Code, note
 
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 _TEXT_END = re.compile(rb"(?:^|\n)[ \t]*0[ \t]*\r?\nEOF[ \t\r\n\x00\x1a]*$", re.IGNORECASE)
@@ -55,19 +56,20 @@ def _read(path: Path, report: dict):
         doc, auditor = recover.readfile(path)
     except Exception as exc:  # noqa: BLE001 - whatever recovery trips on, the file is unreadable
         raise PatternError(path, f"not a readable DXF file ({first_problem}; recovery failed: {_describe(exc)})") from None
-    fixes = [f"{entry.message}" for entry in auditor.fixes]
-    errors = [f"{entry.message}" for entry in auditor.errors]
-    report["repairs"].append(
-        f"damaged DXF ({first_problem}): read with ezdxf.recover, {len(fixes)} fix(es), {len(errors)} error(s)"
-    )
-    report["repairs"].extend(f"recover fixed: {message}" for message in fixes)
-    report["warnings"].extend(f"recover could not fix: {message}" for message in errors)
+    note(report, Code.RECOVERED, f"damaged DXF ({first_problem}): read with ezdxf.recover, "
+                                 f"{len(auditor.fixes)} fix(es), {len(auditor.errors)} error(s)")
+    for entry in auditor.fixes:
+        note(report, Code.RECOVER_FIX, f"recover fixed: {entry.message}", audit_code=int(entry.code))
+    for entry in auditor.errors:
+        note(report, Code.UNKNOWN_ENTITY, f"recover could not fix: {entry.message}", audit_code=int(entry.code))
     return doc
 
 
 def _describe(error: Exception) -> str:
-    """ezdxf's own errors explain themselves; a bare IndexError needs its name."""
-    return str(error) if isinstance(error, ezdxf.DXFError) and str(error) else f"{type(error).__name__}: {error}"
+    """ezdxf's own errors explain themselves; a bare IndexError needs its name. A value
+    quoted from the file (a 5,000-digit integer) is cut to a readable length."""
+    text = str(error) if isinstance(error, ezdxf.DXFError) and str(error) else f"{type(error).__name__}: {error}"
+    return re.sub(r"(\S{40})\S{20,}", r"\1...", text)
 
 
 def text_decoder(doc):
@@ -106,5 +108,5 @@ def entity_text(entity, decode, report: dict) -> str:
     raw = entity.dxf.text if entity.dxftype() == "TEXT" else entity.plain_text()
     text, encoding = decode(raw)
     if encoding:
-        report["repairs"].append(f"text decoded as {encoding.upper()}: {text!r}")
+        note(report, Code.TEXT_DECODED, f"text decoded as {encoding.upper()}: {text!r}", encoding=encoding)
     return text

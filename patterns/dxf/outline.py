@@ -45,26 +45,38 @@ def group_rings(rings: list[np.ndarray], limit_mm: float) -> tuple[list[tuple[in
             raise OutlineProblem(f"a contour reaches {np.abs(ring).max():.3g} mm from the origin, beyond any "
                                  f"fabric (limit {limit_mm:g} mm): check the file and its units", (i,))
     polygons = [shapely.make_valid(Polygon(ring)) for ring in rings]
+    areas = np.array([polygon.area for polygon in polygons])
     tree = shapely.STRtree(polygons)
     duplicates = set()
     parents: list[int | None] = [None] * len(rings)
     for i, polygon in enumerate(polygons):
-        containers = []
-        for j in map(int, tree.query(polygon)):
-            if j == i or j in duplicates:
+        if i in duplicates:
+            continue
+        # Walk the rings around i from the smallest up and stop at the first that contains it:
+        # nested drawings (5,000 concentric squares) cost one check per ring, not one per pair.
+        # A crossing is still found: if i crosses a larger ring, that ring is met before i's
+        # container, or i's container crosses it too and is caught on its own walk.
+        candidates = np.asarray(tree.query(polygon), dtype=np.int64)
+        candidates = candidates[(candidates != i) & (areas[candidates] >= areas[i])]
+        for j in candidates[np.lexsort((candidates, areas[candidates]))]:
+            j = int(j)
+            if j in duplicates:
                 continue
             other = polygons[j]
-            inside, around = other.contains(polygon), polygon.contains(other)
-            if inside and around:
-                duplicates.add(max(i, j))
-            elif inside:
-                containers.append(j)
-            elif not around and polygon.intersection(other).area > 0:
+            if other.contains(polygon):
+                if polygon.contains(other):  # the same ring drawn twice: the later copy goes
+                    duplicates.add(max(i, j))
+                    if i > j:
+                        break
+                    continue
+                parents[i] = j
+                break
+            if polygon.intersection(other).area > 0:
                 raise OutlineProblem(f"contours cross each other near {_where(polygon.intersection(other))}", (i, j))
-        if containers:
-            parents[i] = min(containers, key=lambda j: polygons[j].area)
     kept = [i for i in range(len(rings)) if i not in duplicates]
-    depth = {i: _depth(i, parents) for i in kept}
+    depth = {}
+    for i in sorted(kept, key=lambda k: -areas[k]):  # containers first
+        depth[i] = 0 if parents[i] is None else depth[parents[i]] + 1
     groups = {i: [] for i in kept if depth[i] % 2 == 0}
     for i in kept:
         if depth[i] % 2 == 1:
@@ -85,7 +97,7 @@ def make_outline(shell, holes, duplicate_mm: float, area_rel: float) -> tuple[Po
     if not isinstance(polygon, Polygon) or polygon.is_empty or not shapely.make_valid(polygon).area > 0:
         raise OutlineProblem("zero-area outline")
     if not polygon.is_valid:
-        raise OutlineProblem(f"self-intersecting outline ({_invalidity(polygon)})")
+        raise OutlineProblem(f"self-intersecting outline ({invalidity(polygon)})")
     if sliver_reason(polygon):
         raise OutlineProblem(sliver_reason(polygon))
     # Douglas-Peucker at this tolerance moves the boundary so little that the area bound holds.
@@ -110,7 +122,7 @@ def thin(outline: Polygon, tolerance: float, most: int) -> Polygon:
     after = shapely.get_num_coordinates(thinned)
     if after > most:
         raise OutlineProblem(f"{before} vertices, still {after} within {tolerance:g} mm of the drawn outline: "
-                             f"more than the {most} a piece may have; simplify the piece in the CAD system")
+                             f"more than the limit max_vertices ({most}) allows; simplify the piece in the CAD system")
     return shapely.orient_polygons(thinned)
 
 
@@ -154,20 +166,13 @@ def reflect(points, mirror) -> np.ndarray:
     return origin + 2.0 * np.outer(along, direction) - relative
 
 
-def _invalidity(polygon: Polygon) -> str:
+def invalidity(polygon: Polygon) -> str:
     """GEOS's reason, its location written in mm: ``Self-intersection at (221.2, 179.0) mm``."""
     reason = shapely.is_valid_reason(polygon)
     match = _REASON.match(reason)
     if not match:
         return reason
     return f"{match['what']} at ({float(match['x']):.1f}, {float(match['y']):.1f}) mm"
-
-
-def _depth(i: int, parents: list[int | None]) -> int:
-    depth = 0
-    while parents[i] is not None:
-        i, depth = parents[i], depth + 1
-    return depth
 
 
 def _where(geometry) -> str:
