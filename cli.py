@@ -7,6 +7,7 @@ cannot fit), reported as one line on stderr; 1 an internal error (a bug), with i
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import traceback
@@ -54,9 +55,10 @@ def _interruptible_stop(time_limit, iterations):
     def handler(signum, frame):
         if stop.requested:
             raise KeyboardInterrupt
-        stop.request()  # before printing: a second signal may arrive while the line is written
-        print("\n  stopping: finishing with the best verified marker so far (again to abort)",
-              file=sys.stderr, flush=True)
+        stop.request()  # before writing: a second signal may arrive while the line is written
+        # os.write, not print: the signal may interrupt a progress line being printed to stderr,
+        # and a print from the handler would then fail as a reentrant call
+        os.write(sys.stderr.fileno(), b"\n  stopping: finishing with the best verified marker so far (again to abort)\n")
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
