@@ -241,7 +241,8 @@ def test_the_debug_check_holds_through_a_whole_compaction(monkeypatch):
 @given(st.lists(non_convex_polygons(), min_size=2, max_size=3), st.booleans())
 def test_windowed_lowest_position_agrees_with_the_whole_strip(outlines, zone):
     """Bottom-left fill windows each query right of the shape's last answer: at every step the
-    answer is the one the query over the whole strip (every placed NFP) gives."""
+    answer is the one the query over the whole strip (every placed NFP) gives, to a grid unit:
+    the set of clipped NFPs changes how clipper rounds edge intersections."""
     problem = _random_problem(outlines, 3, zone)
     prep, core = problem.prep, problem.collision
     state = core.empty_state()
@@ -250,7 +251,9 @@ def test_windowed_lowest_position_agrees_with_the_whole_strip(outlines, zone):
         for s in prep.item_shapes[item]:
             whole = core.lowest_position(state, item, s)
             windowed = core.lowest_position(state, item, s, frontier.get(s, -np.inf))
-            assert windowed == whole
+            # the same position, up to clipper's rounding of edge intersections to the grid
+            assert (windowed is None) == (whole is None)
+            assert whole is None or max(abs(windowed[0] - whole[0]), abs(windowed[1] - whole[1])) <= 1.0
             if whole is not None:
                 frontier[s] = whole[0]
                 mine = _collision_polygon(problem, s, *whole)
