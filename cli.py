@@ -7,6 +7,7 @@ cannot fit), reported as one line on stderr; 1 an internal error (a bug), with i
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import traceback
@@ -54,9 +55,10 @@ def _interruptible_stop(time_limit, iterations):
     def handler(signum, frame):
         if stop.requested:
             raise KeyboardInterrupt
-        stop.request()  # before printing: a second signal may arrive while the line is written
-        print("\n  stopping: finishing with the best verified marker so far (again to abort)",
-              file=sys.stderr, flush=True)
+        stop.request()  # before writing: a second signal may arrive while the line is written
+        # os.write, not print: the signal may interrupt a progress line being printed to stderr,
+        # and a print from the handler would then fail as a reentrant call
+        os.write(sys.stderr.fileno(), b"\n  stopping: finishing with the best verified marker so far (again to abort)\n")
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
@@ -108,8 +110,9 @@ def cmd_info(args) -> int:
 
 def cmd_verify(args) -> int:
     from nesting.verify_file import verify_file
+    from planning.verify import is_plan, verify_plan
 
-    problems = verify_file(args.marker, instance=args.instance)
+    problems = verify_plan(args.marker) if is_plan(args.marker) else verify_file(args.marker, instance=args.instance)
     if problems:
         for line in problems:
             print(f"{args.marker}: {line}", file=sys.stderr)
@@ -154,6 +157,25 @@ def cmd_batch(args) -> int:
     return INTERNAL_ERROR if ERROR in statuses else USER_ERROR if FAILED in statuses else 0
 
 
+def cmd_plan(args) -> int:
+    from nesting.job import check_out
+    from planning import load_order, plan
+    from planning.output import write_plan
+
+    order = load_order(args.order)
+    check_out(args.out)
+    stop = _interruptible_stop(None, None)
+    say = (lambda line: None) if args.quiet else (lambda line: print(f"  {line}", file=sys.stderr, flush=True))
+    result = plan(order, time=args.time, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
+                  progress=say, stop=stop)
+    written = write_plan(result, args.out, order_file=args.order)
+    print((written[-1].parent / "plan.md").read_text(encoding="utf-8"))
+    if result.stats.get("interrupted"):
+        print("planning interrupted: this is the best verified plan found before the stop")
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def cmd_bench(args) -> int:
     from benchmarks.catalog import BenchmarkError
     from benchmarks.run import run_benchmark
@@ -165,6 +187,15 @@ def cmd_bench(args) -> int:
     except BenchmarkError as exc:
         raise UserError(str(exc)) from None
     print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    try:
+        from workbench import serve
+    except ImportError as exc:
+        raise UserError(f"nest serve needs the web extra: pip install '.[web]' ({exc})") from None
+    serve(args.host, args.port, args.workspace)
     return 0
 
 
@@ -217,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print JSON only (warnings go to stderr)")
     info.set_defaults(run=cmd_info)
 
-    verify = commands.add_parser("verify", help="check a marker.json independently")
+    verify = commands.add_parser("verify", help="check a marker.json (or a plan.json) independently")
     verify.add_argument("marker")
     verify.add_argument("--instance", help="the JSON instance it claims to nest")
     verify.set_defaults(run=cmd_verify)
@@ -243,6 +274,16 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true", help="run again jobs whose verified marker exists")
     batch.set_defaults(run=cmd_batch)
 
+    plan = commands.add_parser("plan", help="cut plan for an order: lays (markers x plies) using the least fabric")
+    plan.add_argument("order", help="order file (.toml): a marker spec with [order], [limits] and [costs]")
+    plan.add_argument("--time", type=float, default=120.0, help="total wall-clock budget in seconds (default 120)")
+    plan.add_argument("--seed", type=int, default=DEFAULT_CONFIG.seed)
+    plan.add_argument("--workers", type=int, help="parallel nestings (default: every core)")
+    plan.add_argument("--scheduler", help="a Dask scheduler (tcp://HOST:PORT), or 'local' for an embedded cluster")
+    plan.add_argument("--out", required=True, help="output folder: plan.json, plan.md, plan.png, markers/")
+    plan.add_argument("--quiet", action="store_true", help="no progress lines")
+    plan.set_defaults(run=cmd_plan)
+
     bench = commands.add_parser("bench", help="utilization benchmark: instances x seeds x engines, side by side")
     bench.add_argument("instances", nargs="*", help="bundled instance names or .json files (default: all ten bundled)")
     bench.add_argument("--time", type=float, default=30.0, help="seconds per run (default 30)")
@@ -251,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--iterations", type=int, help="iteration budget for ours instead of --time (reproducible)")
     bench.add_argument("--out", required=True, help="output folder: results.json, results.md, *.png, markers/")
     bench.set_defaults(run=cmd_bench)
+
+    serve = commands.add_parser("serve", help="the marker workbench in the browser (needs the web extra)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind; beyond localhost a token is required")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workspace", default=".", help="the folder it reads patterns from and writes markers to")
+    serve.set_defaults(run=cmd_serve)
     return parser
 
 

@@ -294,3 +294,17 @@ def test_drawn_figure_marks_lie_on_the_pieces_of_marker_json(exported):
         if 0 <= y <= document["width"]:  # piece labels (the scale bar sits below the fabric)
             assert _owner(Point(x, y), view) is not None
     plt.close(fig)
+
+
+def test_the_bundled_example_pattern_reads_as_aama_without_layout_blocks():
+    """The README's example input is itself a file third-party AAMA readers take (R12, piece blocks only)."""
+    pieces, style, _loose, drawing = read_aama(EXAMPLE, False)
+    assert drawing.dxfversion == "AC1009"
+    assert not [b.name for b in drawing.blocks if b.name.startswith(("$", "*"))], "no layout blocks"
+    ours, _report = read_pieces(EXAMPLE)
+    assert sorted(p.texts["piece name"] for p in pieces) == sorted(p.name for p in ours)
+    for piece, own in zip(sorted(pieces, key=lambda p: p.texts["piece name"]), sorted(ours, key=lambda p: p.name)):
+        assert piece.boundary.area == pytest.approx(own.outline.area, rel=1e-9)
+        (grain,) = piece.grain
+        assert piece.boundary.covers(grain)
+    assert (style["style name"], style["sample size"], style["units"]) == ("TEE-DEMO", "M", "METRIC")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import ezdxf
 
+from patterns.marker_dxf import save_aama_r12
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -59,20 +61,21 @@ PIECES = [
 
 
 def write(path=HERE / "tee.dxf"):
-    """Write the tee as one BLOCK per piece, boundary on layer 1, grain on layer 7."""
-    doc = ezdxf.new("R2000")
-    doc.header["$INSUNITS"] = 4  # millimetres
+    """Write the tee as one BLOCK per piece, boundary on layer 1, grain on layer 7: an R12 file
+    without layout blocks, the form AccuMark writes and third-party AAMA readers take."""
+    doc = ezdxf.new("R12")
     msp = doc.modelspace()
     msp.add_text("Style Name: TEE-DEMO", dxfattribs={"layer": "1", "height": 5})
     msp.add_text("Units: METRIC", dxfattribs={"layer": "1", "height": 5})
+    msp.add_text("Sample Size: M", dxfattribs={"layer": "1", "height": 5})
     for name, outline, quantity, grain_start, grain_end in PIECES:
         block = doc.blocks.new(name=f"{name}-M")
-        block.add_lwpolyline(outline, close=True, dxfattribs={"layer": "1"})
+        block.add_polyline2d(outline, close=True, dxfattribs={"layer": "1"})
         block.add_line(grain_start, grain_end, dxfattribs={"layer": "7"})
         for k, text in enumerate((f"Piece Name: {name}", "Size: M", f"Quantity: {quantity}", "Category: SHELL")):
             block.add_text(text, dxfattribs={"layer": "1", "height": 5, "insert": (grain_start[0], grain_start[1] + 20 + 8 * k)})
         msp.add_blockref(f"{name}-M", (0, 0))
-    doc.saveas(path)
+    save_aama_r12(doc, path)
     return path
 
 
