@@ -105,15 +105,22 @@ class CollisionCore:
         """Nearest free coordinate along a horizontal (axis 1) or vertical (0) line: (found, value)."""
         return collision.line_search(self.instance, state, item, shape, float(x), float(y), axis)
 
-    def lowest_position(self, state: LayoutState, item: int, shape: int) -> tuple[float, float] | None:
+    def lowest_position(self, state: LayoutState, item: int, shape: int,
+                        from_x: float = -np.inf) -> tuple[float, float] | None:
         """The leftmost, then lowest, free position of ``item`` as ``shape`` on the open strip, or None.
 
         The free region is the inner-fit rectangle minus the union of the placed items' NFPs
         (pyclipper, exact on the integer grid); its vertices are the candidates, and the first
         one the overlap kernel calls free (depth at most ``contact``) is the answer — so bottom-
         left fill and the separator agree on what "free" means.
+
+        ``from_x``: no free position lies left of it (an earlier answer for this shape on this
+        layout: placing pieces only removes free space). The query is then windowed to the
+        right of it, and the NFPs wholly to its left are never clipped: bottom-left fill of
+        many pieces stops being quadratic in the clipping.
         """
         x0, y0, x1, y1 = self._open_fit[shape]
+        x0 = max(x0, np.floor(from_x))
         if x0 > x1 or y0 > y1:
             return None
         x0, y0, x1, y1 = int(np.ceil(x0)), int(np.ceil(y0)), int(np.floor(x1)), int(np.floor(y1))
@@ -122,7 +129,9 @@ class CollisionCore:
         clipper = pyclipper.Pyclipper()
         clipper.AddPath([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], pyclipper.PT_SUBJECT, True)
         any_clip = False
-        for other in np.flatnonzero(state.shape_of != UNPLACED):
+        placed = np.flatnonzero(state.shape_of != UNPLACED)
+        reach = self.instance.nfp_bbox[state.shape_of[placed], shape, 2] + state.position[placed, 0]
+        for other in placed[reach >= x0]:  # an NFP touching the window's left edge still counts
             if other == item:
                 continue
             offset = state.position[other]

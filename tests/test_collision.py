@@ -235,3 +235,32 @@ def test_the_debug_check_holds_through_a_whole_compaction(monkeypatch):
     marker = nest(list(instance.pieces), Fabric(instance.width, zones=(zone,)), NestConfig(seed=3, iterations=25, strategy="compact"))
     assert len(marker.placements) == sum(p.demand for p in instance.pieces)
 
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(non_convex_polygons(), min_size=2, max_size=3), st.booleans())
+def test_windowed_lowest_position_agrees_with_the_whole_strip(outlines, zone):
+    """Bottom-left fill windows each query right of the shape's last answer: at every step the
+    answer is the one the query over the whole strip (every placed NFP) gives, to a grid unit:
+    the set of clipped NFPs changes how clipper rounds edge intersections."""
+    problem = _random_problem(outlines, 3, zone)
+    prep, core = problem.prep, problem.collision
+    state = core.empty_state()
+    frontier = {}
+    for item in area_order(problem):
+        for s in prep.item_shapes[item]:
+            whole = core.lowest_position(state, item, s)
+            windowed = core.lowest_position(state, item, s, frontier.get(s, -np.inf))
+            # the same position, up to clipper's rounding of edge intersections to the grid
+            assert (windowed is None) == (whole is None)
+            assert whole is None or max(abs(windowed[0] - whole[0]), abs(windowed[1] - whole[1])) <= 1.0
+            if whole is not None:
+                frontier[s] = whole[0]
+                mine = _collision_polygon(problem, s, *whole)
+                shared = sum(shapely.intersection(mine, _collision_polygon(problem, state.shape_of[j], *state.position[j])).area
+                             for j in np.flatnonzero(state.shape_of >= 0))
+                assert shared <= core.instance.contact * mine.length  # the naive oracle: at most a touch
+        s = prep.item_shapes[item][0]
+        found = core.lowest_position(state, item, s)
+        assert found is not None
+        core.place(state, item, s, *found)

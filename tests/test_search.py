@@ -1,6 +1,7 @@
 """The search strategies: every result verifies, budgets reproduce, warm starts never lose."""
 
 import json
+import queue
 
 import numpy as np
 import pytest
@@ -16,6 +17,8 @@ from nesting.errors import SpecError
 from nesting.geometry import prepare
 from nesting.kernels.collision import LayoutState
 from nesting.kernels.separate import update_weights
+from nesting.search.base import Listener, Stop
+from nesting.search.portfolio import BestRelay, _drain
 from patterns import read_pieces
 from patterns.instances import load_instance
 from patterns.piece import Piece
@@ -62,6 +65,16 @@ def test_same_seed_and_iterations_give_the_same_marker(workers):
     config = NestConfig(seed=7, iterations=40, workers=workers)
     first, second = nest(pieces, fabric, config), nest(pieces, fabric, config)
     assert first.placements == second.placements and first.length == second.length
+
+
+def test_a_timed_portfolio_returns_near_its_budget():
+    """The budget is the wall budget, workers included (measured loosely here: the machine may
+    be shared; the README gives the measured overrun)."""
+    pieces, fabric = _instance("shirts")
+    stop = Stop(time_limit=2.0)
+    marker = nest(pieces, fabric, NestConfig(seed=1, time_limit=2.0, workers=2), stop=stop)
+    assert 2.0 <= stop.elapsed() < 2.0 + 3.0
+    assert marker.elapsed_s <= stop.elapsed()
 
 
 def test_compaction_shortens_the_constructive_marker():
@@ -133,3 +146,28 @@ def test_a_long_search_on_a_small_pattern_verifies():
     pieces, _ = read_pieces(EXAMPLE)
     marker = nest(pieces, Fabric(1500.0), NestConfig(iterations=3000, strategy="compact"))
     assert _outside_the_fabric(marker) == [] and _independent_overlaps(marker) == []
+
+
+class _Recorder(Listener):
+    def __init__(self):
+        self.lengths = []
+
+    def improved(self, elapsed, length, utilization, phase):
+        self.lengths.append(length)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.floats(1.0, 100.0)), max_size=40))
+def test_portfolio_progress_shows_the_global_best_only(reports):
+    """Two workers' own bests, interleaved as a queue delivers them: the lines never lengthen."""
+    own_best = [float("inf"), float("inf")]
+    progress = queue.SimpleQueue()
+    for worker, length in reports:
+        if length < own_best[worker]:  # a worker reports only its own improvements
+            own_best[worker] = length
+            progress.put(("improved", (0.0, length, 0.5, f"w{worker}")))
+    recorder = _Recorder()
+    _drain(progress, BestRelay(recorder))
+    lines = recorder.lengths
+    assert all(later < earlier for earlier, later in zip(lines, lines[1:]))
+    assert (lines[-1] if lines else float("inf")) == min(own_best)

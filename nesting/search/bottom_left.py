@@ -27,13 +27,15 @@ def bottom_left(problem, order, shape_choice=None) -> Layout:
     """
     prep, core = problem.prep, problem.collision
     state = core.empty_state()
+    frontier = {}  # shape -> its last lowest position's x: nothing left of it is free any more
     for item in order:
         forced = -1 if shape_choice is None else int(shape_choice[item])
         options = (forced,) if forced >= 0 else prep.item_shapes[item]
         best = None
         for s in options:
-            found = core.lowest_position(state, item, s)
+            found = core.lowest_position(state, item, s, frontier.get(s, -np.inf))
             if found is not None:
+                frontier[s] = found[0]
                 score = (found[0] + prep.shapes[s].bounds[2], found[1])
                 if best is None or score < best[0]:
                     best = (score, s, found)

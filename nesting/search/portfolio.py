@@ -7,7 +7,8 @@ cores a portfolio of two differently seeded runs buys more than splitting one ru
 Workers come from a fork server whose process imported the engine and compiled its kernels
 once (`nesting.search.worker`): forking the caller itself is unsafe when it runs threads
 (a batch under Dask, a GUI), and spawning afresh would cost seconds of imports per run.
-Workers report improvements through a queue; the caller's listener hears them in order.
+Workers report improvements through a queue; the caller's listener hears the global best
+only (`BestRelay`): each worker's own best may be worse than another's earlier one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import queue as queue_module
 import signal
 
 from nesting.search import worker
+from nesting.search.base import Listener
 
 
 def _context():
@@ -51,18 +53,19 @@ def run_portfolio(strategy, problem, stop, listener, rng):
     budget = None if stop.iterations is None else stop.iterations - stop.used_iterations
     clock = (stop.started, stop.time_limit, budget)  # one deadline for all: the clock is system-wide
     pool = context.Pool(workers, initializer=worker.initialize, initargs=(progress, clock))
+    relay = BestRelay(listener)
     try:
         pending = pool.map_async(worker.run, [(strategy, single, seed) for seed in seeds])
         relayed = False
         while not pending.ready():
             pending.wait(0.1)
-            _drain(progress, listener)
+            _drain(progress, relay)
             if stop.requested and not relayed:  # e.g. SIGTERM sent to this process alone
                 for process in pool._pool:  # the pool's own worker handles
                     os.kill(process.pid, signal.SIGINT)
                 relayed = True
         results = pending.get()
-        _drain(progress, listener)
+        _drain(progress, relay)
         pool.close()
         pool.join()
     finally:
@@ -72,6 +75,23 @@ def run_portfolio(strategy, problem, stop, listener, rng):
     if any(interrupted for _, _, interrupted in results):
         stop.request()
     return results[best][0]
+
+
+class BestRelay(Listener):
+    """Passes on an improvement only when it beats every worker's best so far (ties dropped),
+    so the progress lines of a portfolio never show a longer marker than an earlier line."""
+
+    def __init__(self, listener: Listener):
+        self.listener = listener
+        self.best = float("inf")
+
+    def improved(self, elapsed, length, utilization, phase):
+        if length < self.best:
+            self.best = length
+            self.listener.improved(elapsed, length, utilization, phase)
+
+    def message(self, text):
+        self.listener.message(text)
 
 
 def _drain(progress, listener):
