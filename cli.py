@@ -183,13 +183,15 @@ def cmd_batch(args) -> int:
 
 
 def cmd_plan(args) -> int:
-    from nesting.job import check_out
+    stop = _interruptible_stop(None, None)  # first: reading the order is abandoned at once
+
+    from nesting.atomic import check_folder
     from planning import load_order, plan
-    from planning.output import write_plan
+    from planning.output import PLAN_FILES, write_plan
 
     order = load_order(args.order)
-    check_out(args.out)
-    stop = _interruptible_stop(None, None)
+    check_folder(args.out, PLAN_FILES)
+    stop.urgent = ""  # from here a stop keeps the best verified plan (the baselines are always nested)
     say = (lambda line: None) if args.quiet else (lambda line: print(f"  {line}", file=sys.stderr, flush=True))
     result = plan(order, time=args.time, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
                   progress=say, stop=stop)

@@ -48,12 +48,12 @@ def write_text(path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def check_folder(out) -> Path:
+def check_folder(out, members=MARKER_FILES) -> Path:
     """``out`` as an absolute path, or an `OutputError` before any work if it cannot take a marker.
 
     It must name a folder (or a folder to create) whose parent can be written, other than the
-    current folder or one above it (the whole folder is replaced), holding no sub-folder of
-    its own (files that are not a marker's are kept).
+    current folder or one above it (the whole folder is replaced), holding no sub-folder but
+    those named in ``members`` (the set's own names; files that are not the set's are kept).
     """
     if not str(out).strip():
         raise OutputError("--out: the output folder is empty; name a folder for the marker")
@@ -66,7 +66,7 @@ def check_folder(out) -> Path:
         raise OutputError(f"--out: {out} is a file, not a folder")
     if path.is_dir():
         for entry in os.scandir(path):
-            if entry.is_dir(follow_symlinks=False) and not _stale(entry.name):
+            if entry.is_dir(follow_symlinks=False) and not _stale(entry.name) and entry.name not in members:
                 raise OutputError(f"--out {out}: holds the folder {entry.name}, which is not part of a marker; "
                                   "write the marker into a folder of its own")
     existing = next(p for p in (resolved.parent, *resolved.parent.parents) if p.exists())
@@ -80,16 +80,16 @@ def check_folder(out) -> Path:
 
 
 @contextlib.contextmanager
-def staged_folder(out, keep=()):
+def staged_folder(out, keep=(), members=MARKER_FILES):
     """Yield an empty staging folder beside ``out``; when the block succeeds it replaces ``out``.
 
     The swap is one atomic exchange of the two folders (Linux ``renameat2``; elsewhere two
     renames), so ``out`` holds the old complete set or the new one. Files of ``out`` that are
-    not a marker's, and those named in ``keep``, are carried into the new set (hard links);
-    an earlier run's marker files are dropped. Staging folders left by a killed run are
+    not among ``members`` (a marker's files by default), and those named in ``keep``, are
+    carried into the new set (hard links); an earlier run's members are dropped. Staging folders left by a killed run are
     removed the next time. Raises `OutputError` (naming ``out``) when writing fails.
     """
-    out = check_folder(out)
+    out = check_folder(out, members)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(out)
@@ -99,7 +99,7 @@ def staged_folder(out, keep=()):
     try:
         try:
             yield staging
-            _carry_over(out, staging, set(keep))
+            _carry_over(out, staging, set(keep), members)
             _swap(staging, out)
         except OSError as exc:
             raise OutputError(f"--out {out}: cannot write the marker: {exc.strerror or exc}; "
@@ -118,12 +118,12 @@ def remove_stale(out: Path) -> None:
                 _discard(Path(entry.path))
 
 
-def _carry_over(out: Path, staging: Path, keep: set) -> None:
+def _carry_over(out: Path, staging: Path, keep: set, members) -> None:
     if not out.is_dir():
         return
     os.chmod(staging, stat.S_IMODE(out.stat().st_mode))
     for entry in os.scandir(out):
-        if _stale(entry.name) or (entry.name in MARKER_FILES and entry.name not in keep):
+        if _stale(entry.name) or (entry.name in members and entry.name not in keep):
             continue
         if (staging / entry.name).exists():
             continue
@@ -164,8 +164,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _discard(folder: Path) -> None:
-    """Remove a staging folder, its marker.json first: it never looks like a finished marker."""
-    for marker in (folder / "marker.json", folder / "old" / "marker.json"):
+    """Remove a staging folder, its index file first: it never looks like a finished marker or plan."""
+    for marker in (folder / name for name in ("marker.json", "plan.json", "old/marker.json", "old/plan.json")):
         with contextlib.suppress(OSError):
             marker.unlink()
     shutil.rmtree(folder, ignore_errors=True)

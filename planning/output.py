@@ -1,20 +1,17 @@
 """Write a cut plan: ``markers/<name>/`` (each marker's files), ``plan.json``, ``plan.md``, ``plan.png``.
 
-Everything is written into a staging folder inside the output folder first; the staged
-``plan.json`` is verified there (`planning.verify`) and only then moved into place, ``plan.json``
-last. A plan that fails its own check is a bug and is never written.
+Everything is written into a staging folder beside the output folder first (`nesting.atomic`);
+the staged ``plan.json`` is verified there (`planning.verify`) and only then does the staged set
+replace the folder as a whole. A plan that fails its own check is a bug and is never written.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
-from nesting.atomic import write_text
+from nesting.atomic import check_folder, staged_folder, write_text
 from nesting.errors import VerificationError
 from nesting.export import DEFAULT_FORMATS
 from nesting.job import write_all
@@ -24,14 +21,12 @@ from planning.plan import CutPlan
 from planning.verify import verify_plan
 
 MARKERS = "markers"
+PLAN_FILES = frozenset({"plan.json", "plan.md", "plan.png", MARKERS})
 
 
 def write_plan(cut_plan: CutPlan, out, order_file: str = "", formats=DEFAULT_FORMATS) -> list[Path]:
-    """Write the plan into ``out``; returns the files written (plan.json last)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".writing-plan-", dir=out))
-    try:
+    """Write the plan as one set that replaces ``out`` as a whole; returns the files written (plan.json last)."""
+    with staged_folder(out, members=PLAN_FILES) as staging:
         paths = {}
         for mix, marker in cut_plan.markers.items():
             folder = staging / MARKERS / mix_name(mix)
@@ -39,33 +34,16 @@ def write_plan(cut_plan: CutPlan, out, order_file: str = "", formats=DEFAULT_FOR
             digest = hashlib.sha256((folder / "marker.json").read_bytes()).hexdigest()
             paths[mix] = {"path": f"{MARKERS}/{mix_name(mix)}/marker.json", "sha256": digest}
         document = plan_document(cut_plan, paths, order_file)
+        write_text(staging / "plan.md", plan_markdown(document))
+        from planning.drawing import draw_plan  # deferred: matplotlib's import is slow
+
+        draw_plan(cut_plan, staging / "plan.png")
         write_text(staging / "plan.json", json.dumps(document, indent=1) + "\n")
         problems = verify_plan(staging / "plan.json")
         if problems:
             raise VerificationError("the plan failed its own check (nothing written): " + "; ".join(problems[:5]))
-        write_text(staging / "plan.md", plan_markdown(document))
-        from planning.drawing import draw_plan
-
-        draw_plan(cut_plan, staging / "plan.png")
-        return _move_into_place(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _move_into_place(staging: Path, out: Path) -> list[Path]:
-    old = out / MARKERS
-    retired = None
-    if old.exists():
-        retired = Path(tempfile.mkdtemp(prefix=".old-markers-", dir=out))
-        os.replace(old, retired / MARKERS)
-    os.replace(staging / MARKERS, out / MARKERS)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
-    written = []
-    for name in ("plan.md", "plan.png", "plan.json"):
-        os.replace(staging / name, out / name)
-        written.append(out / name)
-    return [out / MARKERS, *written]
+    out = check_folder(out, PLAN_FILES)
+    return [out / MARKERS, out / "plan.md", out / "plan.png", out / "plan.json"]
 
 
 def plan_markdown(document: dict) -> str:
