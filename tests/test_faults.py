@@ -78,14 +78,14 @@ def snapshot(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if not p.name.startswith(".")}
 
 
-def assert_old_or_new_set(out: Path, old: dict, formats: str, instance=None):
-    """``out`` holds exactly the old files, or a complete verified new set in ``formats``."""
+def assert_old_or_new_set(out: Path, old: dict, formats: str, instance=None, also=()):
+    """``out`` holds exactly the old files, or a complete verified new set in ``formats`` (and ``also``'s files)."""
     now = snapshot(out)
     if now == old:
         return "old"
     names = {"json": "marker.json", "png": "marker.png", "dxf": "marker.dxf", "plt": "marker.plt",
              "svg": "marker.svg", "pdf": "marker.pdf"}
-    assert set(now) == {names[f] for f in formats.split(",")}, f"a mixed or partial set: {sorted(now)}"
+    assert set(now) == {names[f] for f in formats.split(",")} | set(also), f"a mixed or partial set: {sorted(now)}"
     assert verify_file(out / "marker.json", instance=instance) == []
     return "new"
 
@@ -170,7 +170,7 @@ def test_batch_killed_leaves_no_worker_and_whole_job_folders(tmp_path, delay):
              and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
     assert not alive, f"workers outlived the batch: {alive}"
     for folder in out.glob("j*"):
-        assert_old_or_new_set(folder, {}, "json,png,plt")
+        assert_old_or_new_set(folder, {}, "json,png,plt", also=("job.json",))  # a job's set holds its fingerprint
 
 
 def test_batch_interrupted_says_what_it_wrote(tmp_path):
@@ -279,7 +279,7 @@ def test_sigterm_while_building_the_first_marker(tmp_path, corpus_folder):
     out = tmp_path / "out"
     run = Run("marker", corpus_folder / "pieces_2000.json", "--time", "120", "--formats", "json", "--out", out)
     run.wait_for("NFPs in")
-    time.sleep(2.0)
+    time.sleep(0.2)  # the bottom-left fill of 2,000 pieces takes about 2 s
     stopped, ended = _stop_and_time(run, "stopped before the first bottom-left marker")
     assert not any(" blf " in line or " ga " in line for line in run.stderr), "the first marker came first"
     assert stopped <= STOP_WITHIN_S and ended <= STOP_WITHIN_S + WRITE_SLACK_S, (stopped, ended)
@@ -305,7 +305,7 @@ def test_sigterm_while_writing_leaves_the_folder_as_it_was(tmp_path, corpus_fold
     assert Run("marker", SHAPES, "--iterations", "1", "--strategy", "blf", "--formats", "json", "--out", out,
                "--quiet").finish() == 0
     old = snapshot(out)
-    run = Run("marker", corpus_folder / "pieces_2000.json", "--time", "2", "--formats", "png,dxf,plt,json",
+    run = Run("marker", corpus_folder / "pieces_2000.json", "--time", "0.5", "--formats", "png,dxf,plt,json",
               "--out", out)
     run.wait_for("before the first bottom-left marker")  # the budget ended: verification, then writing
     time.sleep(2.0)
