@@ -114,7 +114,7 @@ def remove_stale(out: Path) -> None:
     for entry in os.scandir(out.parent):
         if entry.name.startswith(prefix):
             pid = entry.name[len(prefix):].partition("-")[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not process_alive(int(pid)):
                 _discard(Path(entry.path))
 
 
@@ -177,7 +177,7 @@ def _stale(name: str) -> bool:
                                             and name[1:].split(".tmp")[0].rsplit(".", 1)[0] in MARKER_FILES)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -164,19 +164,23 @@ _RULE_KEYS = {"rotations", "tilt", "flip"}
 def load(path) -> MarkerSpec:
     """Read a marker spec TOML file; pattern paths are taken relative to it."""
     path = Path(path)
+    return from_dict(read_toml(path, SpecError), source=str(path), base=path.parent)
+
+
+def read_toml(path: Path, error=SpecError) -> dict:
+    """The TOML document of ``path``, or ``error`` in one line naming the file (the spec and the order share it)."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SpecError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+        raise error(f"{path}: cannot read file: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
-        raise SpecError(f"{path}: not a text file ({exc.reason})") from None
+        raise error(f"{path}: not a text file ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+        raise error(f"{path}: not valid TOML: {exc}") from None
     except ValueError as exc:  # an integer of more than 4,300 digits
-        raise SpecError(f"{path}: not a usable TOML spec: {exc}") from None
+        raise error(f"{path}: not a usable TOML file: {exc}") from None
     except RecursionError:
-        raise SpecError(f"{path}: not a usable TOML spec: arrays or tables nested too deeply") from None
-    return from_dict(document, source=str(path), base=path.parent)
+        raise error(f"{path}: not a usable TOML file: arrays or tables nested too deeply") from None
 
 
 def from_dict(document: dict, source: str = "", base: Path | None = None) -> MarkerSpec:

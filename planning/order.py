@@ -9,12 +9,11 @@ one `OrderError` line naming the file and the field.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nesting.errors import SpecError
-from nesting.spec import MarkerSpec, from_dict, non_negative, positive
+from nesting.spec import MarkerSpec, from_dict, non_negative, positive, read_toml
 
 SINGLE = ""  # the colour name of an order given per size only
 _LIMIT_KEYS = {"max_plies", "min_plies", "table_length", "max_garments_per_marker", "overcut", "undercut",
@@ -103,15 +102,7 @@ class Order:
 def load_order(path) -> Order:
     """Read an order file; pattern paths are taken relative to it."""
     path = Path(path)
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise OrderError(f"{path}: cannot read file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise OrderError(f"{path}: not a text file ({exc.reason})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise OrderError(f"{path}: not valid TOML: {exc}") from None
-    return order_from_dict(document, source=str(path), base=path.parent)
+    return order_from_dict(read_toml(path, OrderError), source=str(path), base=path.parent)
 
 
 def order_from_dict(document: dict, source: str = "", base: Path | None = None) -> Order:

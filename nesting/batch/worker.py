@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 
+from nesting.atomic import process_alive
 from nesting.batch.jobs import MARKER_FILE, OPTIONS_FILE, BatchJob
 from nesting.batch.result import ERROR, FAILED, JobResult
 from nesting.errors import NestingError, VerificationError
@@ -47,20 +48,13 @@ def _die_with(pid: int) -> None:
     try:
         handle = os.pidfd_open(pid)
     except (AttributeError, OSError):  # no pidfd here (or the batch is gone already): poll
-        while _alive(pid):
+        while process_alive(pid):
             time.sleep(0.5)
     else:
         select.select([handle], [], [])
     os._exit(1)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
