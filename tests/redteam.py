@@ -37,7 +37,6 @@ EXAMPLE = ROOT / "patterns" / "examples" / "tee.dxf"
 SMALL_FILE = 64 * 1024  # files above this are written only into the test's temporary folder
 
 XFAIL_IMPORT = "DXF reader defect (pattern import)"
-XFAIL_DRAWING = "drawing defect (cut files and drawings)"
 XFAIL_VERIFIER = "verifier trusts the marker file (rules and verification)"
 
 
@@ -347,8 +346,7 @@ CASES: tuple[Case, ...] = (
     Case("png-mathtext-name", "input", _m("{D}/mathtext_name.dxf", "--width", "1500", "--iterations", "1",
                                           "--formats", "json,png,pdf"), 0, "pieces placed"),
     Case("svg-control-name", "input", _m("{D}/control_name.dxf", "--width", "1500", "--iterations", "1",
-                                         "--formats", "json,svg"), 0, "pieces placed", check="svg_well_formed",
-         xfail=XFAIL_DRAWING),
+                                         "--formats", "json,svg"), 0, "pieces placed", check="svg_well_formed"),
     # budgets and resource limits
     Case("nfp-300-items-refused", "budget", _m("{D}/items_300.json", *T), 2, "nfp_pairs", wall=QUICK),
     Case("nfp-300-items-in-budget", "budget", _m("{D}/items_300.json", *T, "--limit", "nfp_pairs=200000",
