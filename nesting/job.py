@@ -14,16 +14,18 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from nesting import rules
-from nesting.atomic import check_folder, staged_folder
+from nesting.atomic import check_folder, staged_folder, write_text
 from nesting.config import DEFAULT_CONFIG, NestConfig
 from nesting.engine import nest
 from nesting.errors import SpecError, shown
-from nesting.export import DEFAULT_FORMATS, write
+from nesting.export import DEFAULT_FORMATS, view_of, write
 from nesting.export.options import ExportOptions
 from nesting.limits import Limits, parse_limits
+from nesting.markerfile import load
 from nesting.model import Marker
 from nesting.spec import MarkerSpec, rule_step, with_options
 from nesting.spec import load as load_spec
+from nesting.verify_file import verify_file
 from patterns import read_pieces
 from patterns.selection import select_pieces
 
@@ -175,9 +177,6 @@ def write_all(marker: Marker, out, formats, also: dict | None = None,
     the folder never pairs this marker.json with another marker's cut files. marker.json is
     written last.
     """
-    from nesting.atomic import write_text
-    from nesting.export import view_of
-
     view = view_of(marker)  # once: every writer draws from it
     others = tuple(f for f in formats if f != "json")
     with staged_folder(out) as staging:
@@ -194,9 +193,6 @@ def warm_start_placements(path):
     """The placements of an earlier marker file, re-verified first (None without a path)."""
     if path is None:
         return None
-    from nesting.markerfile import load
-    from nesting.verify_file import verify_file
-
     problems = verify_file(path)
     if problems:
         raise SpecError(f"--warm-start: {path} fails verification: {problems[0]}")

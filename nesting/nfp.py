@@ -21,6 +21,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import LineString, Polygon, box
 
+from nesting.errors import Abandoned
 from nesting.geometry import clean_ring
 from nesting.kernels.convolution import convolution_loops
 
@@ -133,8 +134,6 @@ class NFPCache:
     """
 
     def __init__(self, shapes, fixed: int = 0, stop=None):
-        from nesting.errors import Abandoned
-
         n = len(shapes)
         start = time.perf_counter()
         computed = {}
