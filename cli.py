@@ -73,9 +73,9 @@ def _interruptible_stop(time_limit, iterations):
 def cmd_marker(args) -> int:
     stop = _interruptible_stop(None, args.iterations)  # first: the engine's imports take a second
 
+    from export import cut_summary, parse_formats
+    from jobs.marker import MarkerJob, run
     from nesting.config import NestConfig
-    from nesting.export import cut_summary, parse_formats
-    from nesting.job import MarkerJob, run
     from nesting.report import summary_text
 
     job = MarkerJob(
@@ -131,8 +131,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from nesting.export import cut_summary, export_file, parse_formats
-    from nesting.export.options import ExportOptions, PltTools
+    from export import cut_summary, export_file, parse_formats
+    from export.options import ExportOptions, PltTools
 
     options = ExportOptions(
         dxf_exploded=args.dxf_exploded, plt_rotation=args.plt_rotation, plt_tools=PltTools.parse(args.plt_tools),
@@ -156,8 +156,8 @@ def cmd_export(args) -> int:
 def cmd_batch(args) -> int:
     from pathlib import Path
 
-    from nesting.batch import ERROR, FAILED, BatchInterrupted, load_jobs, run_batch, summary_table
-    from nesting.batch.progress import BatchProgress
+    from jobs.batch import ERROR, FAILED, BatchInterrupted, load_jobs, run_batch, summary_table
+    from jobs.batch.progress import BatchProgress
 
     jobs = load_jobs(args.jobs, args.out)
     progress = BatchProgress(len(jobs), sys.stderr)
@@ -233,8 +233,8 @@ def cmd_serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from export import DEFAULT_FORMATS
     from nesting.config import DEFAULT_CONFIG
-    from nesting.export import DEFAULT_FORMATS
 
     parser = _Parser(prog="nest", description="Nest garment pattern pieces into short, verified markers.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

@@ -293,7 +293,7 @@ def test_a_json_instance_is_nested_on_its_own_width(tmp_path):
 
 
 def test_the_page_offers_nest_markers_own_options(tmp_path):
-    from nesting.job import MarkerJob
+    from jobs.marker import MarkerJob
 
     offered = client_for(tmp_path).get("/api/options").json()["options"]
     assert {option["name"] for option in offered} <= set(MarkerJob.option_names())

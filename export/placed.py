@@ -4,7 +4,7 @@ A live `Marker` and a marker/1 file read back from disk both become a `PlacedMar
 ``nest marker`` and ``nest export`` write identical files. Annotations (grain line, notches,
 internal lines...) are moved with the piece: mirror (x -> -x), rotate CCW, translate, the
 same transform as the outline (see `nesting.model`), then cut down to the piece
-(`nesting.export.clip`), so no writer ever draws a mark off its piece.
+(`export.clip`), so no writer ever draws a mark off its piece.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import shapely
 from shapely import affinity
 from shapely.geometry import Polygon
 
+from export.clip import clip_annotations
 from nesting.errors import MarkerFileError
-from nesting.export.clip import clip_annotations
 from nesting.model import Marker, oriented, placed_polygon
 from patterns.errors import PatternError
 from patterns.piece import Annotations, Notch, Piece

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from export.options import ExportOptions
 from nesting.errors import SpecError
-from nesting.export.options import ExportOptions
 
 DEFAULT_FORMATS = ("json", "png", "dxf", "plt")
 MAX_EXPORT_PIECES = 10_000  # as many as `nest marker` nests; every writer is about linear in the pieces
@@ -24,7 +24,7 @@ def _write_json(marker, path, options) -> None:
 
 
 def _writers():
-    from nesting.export import dxf, hpgl, plot, svg
+    from export import dxf, hpgl, plot, svg
 
     return {
         "json": ("marker.json", _write_json),
@@ -51,7 +51,7 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 def view_of(marker):
     """The export view of a live `Marker` (a `PlacedMarker` passes through)."""
-    from nesting.export.placed import PlacedMarker, from_marker
+    from export.placed import PlacedMarker, from_marker
 
     return marker if isinstance(marker, PlacedMarker) else from_marker(marker)
 
@@ -62,7 +62,7 @@ def check(view, formats, options: ExportOptions) -> None:
         raise SpecError(f"{view.input or 'marker'}: {len(view.pieces)} pieces, more than the {MAX_EXPORT_PIECES} "
                         f"the cut files and drawings are written for; split the marker")
     if "pdf" in formats:
-        from nesting.export.plot import pdf_pages_mm
+        from export.plot import pdf_pages_mm
 
         pdf_pages_mm(view, options)
 
@@ -86,7 +86,7 @@ def export_file(marker_path, out_dir, formats=DEFAULT_FORMATS, options: ExportOp
     Returns the export view (for its summary) and the paths written. Raises `MarkerFileError`
     when the file is unreadable or fails verification; nothing is written then.
     """
-    from nesting.export.placed import from_file
+    from export.placed import from_file
 
     view = from_file(marker_path)
     return view, write(view, out_dir, formats, options)
@@ -94,7 +94,7 @@ def export_file(marker_path, out_dir, formats=DEFAULT_FORMATS, options: ExportOp
 
 def cut_summary(marker) -> str:
     """One line: contours, cut length and pen-up travel of the cut order from the marker origin."""
-    from nesting.export.cutorder import plan
+    from export.cutorder import plan
 
     view = view_of(marker)
     return plan(view).summary(view.units)

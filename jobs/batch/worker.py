@@ -17,11 +17,11 @@ import threading
 import time
 import traceback
 
+from jobs.batch.jobs import MARKER_FILE, OPTIONS_FILE, BatchJob
+from jobs.batch.result import ERROR, FAILED, JobResult
+from jobs.marker import check_options, run
 from nesting.atomic import process_alive
-from nesting.batch.jobs import MARKER_FILE, OPTIONS_FILE, BatchJob
-from nesting.batch.result import ERROR, FAILED, JobResult
 from nesting.errors import NestingError, VerificationError
-from nesting.job import check_options, run
 from patterns.errors import PatternError
 
 USER_ERRORS = (PatternError, NestingError, OSError)  # the job's own fault: reported, batch goes on
