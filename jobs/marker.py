@@ -26,6 +26,7 @@ from nesting.errors import SpecError, shown
 from nesting.markerfile import load
 from nesting.model import Marker
 from nesting.orientation import rule_step
+from nesting.search import get_strategy
 from nesting.verify_file import verify_file
 from patterns import read_pieces
 from patterns.selection import select_pieces
@@ -96,8 +97,6 @@ def check_options(job: MarkerJob) -> Limits:
 
     Runs before any work, so that a typo costs nothing: not the import, not the NFPs.
     """
-    from nesting.search import get_strategy
-
     if job.time is not None and not 0 <= job.time < math.inf:
         raise SpecError(f"--time must be a finite number of seconds >= 0, got {job.time:g}")
     if job.iterations is not None and not 1 <= job.iterations <= MAX_ITERATIONS:

@@ -115,6 +115,6 @@ def _import_cluster():
             raise BatchError(
                 f"--scheduler needs Dask distributed ({name} is not installed): pip install 'marker-nesting[cluster]'"
             ) from None
-    from jobs.batch import cluster
+    from jobs.batch import cluster  # deferred: Dask is an optional dependency
 
     return cluster
