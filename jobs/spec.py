@@ -2,8 +2,9 @@
 
 A spec names the pattern files, the size ratio, the fabric (width, table length, margins,
 clear zones), the spacing between pieces, the shrinkage compensation and the orientation
-rules (rotation, tilt, flip) for the fabric, overridable per category and per piece. It is
-read from TOML (`load`), and ``nest marker``'s options override it field by field (`with_options`).
+rules (rotation, tilt, flip; their types and parser are the engine's, `nesting.orientation`) for
+the fabric, overridable per category and per piece. It is read from TOML (`load`), and
+``nest marker``'s options override it field by field (`with_options`).
 Every bad value raises a one-line `SpecError` naming the field and the reason.
 """
 
