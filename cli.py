@@ -24,8 +24,9 @@ from export.options import ExportOptions, PltTools
 from jobs.batch import ERROR, FAILED, BatchInterrupted, load_jobs, run_batch, summary_table
 from jobs.batch.progress import BatchProgress
 from jobs.marker import MarkerJob, run
+from jobs.options import add_arguments, parsed_arguments
 from nesting.atomic import check_folder, staged_folder
-from nesting.config import DEFAULT_CONFIG, NestConfig
+from nesting.config import NestConfig
 from nesting.errors import Abandoned, NestingError, VerificationError, was_abandoned
 from nesting.report import summary_text
 from nesting.search.base import Listener, Stop
@@ -86,19 +87,12 @@ def _interruptible_stop(time_limit, iterations):
 
 
 def cmd_marker(args) -> int:
-    stop = _interruptible_stop(None, args.iterations)  # first: reading the input is abandoned at once
-
-    job = MarkerJob(
-        input=args.input, out=args.out, width=args.width, time=args.time, iterations=args.iterations,
-        seed=args.seed, strategy=args.strategy, target=args.target, formats=parse_formats(args.formats),
-        units=args.units, workers=args.workers, spec=args.spec, spacing=args.spacing, margin=args.margin,
-        rotations=args.rotations, tilt=args.tilt, flip=args.flip, shrinkage=args.shrinkage,
-        fabric_price=args.fabric_price, sizes=args.sizes, fabric=args.fabric, layer=args.layer,
-        warm_start=args.warm_start, simplify=args.simplify, limits=tuple(args.limit),
-    )
-    stop.time_limit = args.time if args.time is not None else (None if args.iterations else NestConfig().default_time)
+    values = parsed_arguments(args, "marker")
+    job = MarkerJob(**{name: values[name] for name in MarkerJob.option_names()})
+    stop = _interruptible_stop(None, job.iterations)  # first: reading the input is abandoned at once
+    stop.time_limit = job.time if job.time is not None else (None if job.iterations else NestConfig().default_time)
     started = time.perf_counter()
-    marker, written = run(job, stop=stop, listener=_progress_listener(args.quiet))
+    marker, written = run(job, stop=stop, listener=_progress_listener(values["quiet"]))
     after_reading = time.perf_counter() - started - marker.stats["read_s"]
     print(summary_text(marker))
     if marker.stats.get("left_out"):
@@ -157,7 +151,8 @@ def cmd_batch(args) -> int:
     for number in (signal.SIGINT, signal.SIGTERM):  # SIGTERM too: the batch ends its workers and says what it wrote
         signal.signal(number, signal.default_int_handler)
     try:
-        results = run_batch(jobs, args.out, workers=args.workers, scheduler=args.scheduler, force=args.force,
+        results = run_batch(jobs, args.out, workers=args.workers, scheduler=parsed_arguments(args, "batch")["scheduler"],
+                            force=args.force,
                             on_result=progress.job_done, about={"jobs_file": str(Path(args.jobs).resolve())},
                             limits=tuple(args.limit))
     except BatchInterrupted as stopped:
@@ -176,6 +171,7 @@ def cmd_batch(args) -> int:
 
 
 def cmd_plan(args) -> int:
+    values = parsed_arguments(args, "plan")
     stop = _interruptible_stop(None, None)  # first: reading the order is abandoned at once
 
     from planning import load_order, plan  # deferred: scipy is a slow import, only planning needs it
@@ -184,8 +180,8 @@ def cmd_plan(args) -> int:
     order = load_order(args.order)
     check_folder(args.out, PLAN_FILES)
     stop.urgent = ""  # from here a stop keeps the best verified plan (the baselines are always nested)
-    say = (lambda line: None) if args.quiet else (lambda line: print(f"  {line}", file=sys.stderr, flush=True))
-    result = plan(order, time=args.time, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
+    say = (lambda line: None) if values["quiet"] else (lambda line: print(f"  {line}", file=sys.stderr, flush=True))
+    result = plan(order, time=args.time, seed=values["seed"], workers=args.workers, scheduler=values["scheduler"],
                   progress=say, stop=stop)
     written = write_plan(result, args.out, order_file=args.order)
     print((written[-1].parent / "plan.md").read_text(encoding="utf-8"))
@@ -224,39 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     marker = commands.add_parser("marker", help="nest a DXF pattern or a JSON instance into a marker")
-    marker.add_argument("input", nargs="?", help="pattern file (.dxf) or strip-packing instance (.json); "
-                        "optional with --spec")
-    marker.add_argument("--width", type=float, help="fabric width (mm for DXF; required for DXF input)")
-    marker.add_argument("--time", type=float, help="search budget in wall-clock seconds (default 30)")
-    marker.add_argument("--iterations", type=int, help="search budget in iterations (reproducible)")
-    marker.add_argument("--seed", type=int, default=DEFAULT_CONFIG.seed)
-    marker.add_argument("--strategy", default=DEFAULT_CONFIG.strategy, help="blf, ga, compact or auto")
-    marker.add_argument("--target", type=float, default=DEFAULT_CONFIG.target_utilization,
-                        help="stop once this utilization (a fraction) is reached; default 0.92")
-    marker.add_argument("--workers", type=int, default=1, help="search processes (independent seeds)")
-    marker.add_argument("--units", help="units of a DXF that does not state them: mm, cm, in")
-    marker.add_argument("--sizes", help="sizes of a graded pattern: S,M,L (one each) or a ratio S=1,M=2")
-    marker.add_argument("--fabric", help="fabric code of the pieces to nest (default: the file's first)")
-    marker.add_argument("--layer", help="generic DXF: read contours from this layer only")
-    marker.add_argument("--simplify", type=float, default=0.0, metavar="MM",
-                        help="nest outer approximations within MM of the outlines (faster on dense curves; "
-                             "the true outlines are still verified and written)")
-    marker.add_argument("--warm-start", metavar="MARKER.json",
-                        help="start from an earlier marker of the same pieces (repeat orders)")
-    marker.add_argument("--formats", default=",".join(DEFAULT_FORMATS), help="outputs, e.g. json,png")
-    marker.add_argument("--out", required=True, help="output folder")
-    marker.add_argument("--quiet", action="store_true", help="no progress lines")
-    marker.add_argument("--limit", action="append", default=[], metavar="NAME=N",
-                        help="raise a resource limit: pieces, orientations, nfp_pairs, workers (repeatable)")
-    rules = marker.add_argument_group("marker rules (each overrides the --spec file's field)")
-    rules.add_argument("--spec", help="marker specification (.toml): patterns, size ratio, fabric, rules")
-    rules.add_argument("--spacing", type=float, help="minimum gap between pieces (mm for DXF)")
-    rules.add_argument("--margin", type=float, help="unusable margin at all four fabric edges")
-    rules.add_argument("--rotations", help="none (one-way nap), 180, 90 or free:STEP, relative to the grain")
-    rules.add_argument("--tilt", type=float, help="tilt tolerance off the allowed rotations, +/- degrees")
-    rules.add_argument("--flip", action=argparse.BooleanOptionalAction, help="may pieces be mirrored")
-    rules.add_argument("--shrinkage", help="fabric shrinkage in %% along,across the grain, e.g. 2,1")
-    rules.add_argument("--fabric-price", type=float, help="fabric price per metre, for the cost per garment")
+    add_arguments(marker, "marker")  # every option of the job, from the one table (jobs.options)
     marker.set_defaults(run=cmd_marker)
 
     info = commands.add_parser("info", help="list the pieces of a pattern file and how it was read")
@@ -289,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("jobs", help="jobs file (.toml): [[job]] tables of name, input and nest marker options")
     batch.add_argument("--out", required=True, help="output folder: one folder per job, plus summary.json/.csv")
     batch.add_argument("--workers", type=int, help="parallel jobs (default: every core)")
-    batch.add_argument("--scheduler", help="a Dask scheduler (tcp://HOST:PORT), or 'local' for an embedded cluster")
+    add_arguments(batch, "batch")  # --scheduler
     batch.add_argument("--force", action="store_true", help="run again jobs whose verified marker exists")
     batch.add_argument("--limit", action="append", default=[], metavar="NAME=N",
                        help="raise a resource limit of the batch: workers (repeatable)")
@@ -298,11 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="cut plan for an order: lays (markers x plies) using the least fabric")
     plan.add_argument("order", help="order file (.toml): a marker spec with [order], [limits] and [costs]")
     plan.add_argument("--time", type=float, default=120.0, help="total wall-clock budget in seconds (default 120)")
-    plan.add_argument("--seed", type=int, default=DEFAULT_CONFIG.seed)
     plan.add_argument("--workers", type=int, help="parallel nestings (default: every core)")
-    plan.add_argument("--scheduler", help="a Dask scheduler (tcp://HOST:PORT), or 'local' for an embedded cluster")
     plan.add_argument("--out", required=True, help="output folder: plan.json, plan.md, plan.png, markers/")
-    plan.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_arguments(plan, "plan")  # --seed, --quiet, --scheduler: as nest marker's and nest batch's
     plan.set_defaults(run=cmd_plan)
 
     bench = commands.add_parser("bench", help="utilization benchmark: instances x seeds x engines, side by side")

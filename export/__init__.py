@@ -46,12 +46,12 @@ def available_formats() -> tuple[str, ...]:
     return tuple(_writers())
 
 
-def parse_formats(text: str) -> tuple[str, ...]:
-    """``"json,png"`` -> ("json", "png"), rejecting unknown names (a user error)."""
+def parse_formats(text: str, name: str = "--formats") -> tuple[str, ...]:
+    """``"json,png"`` -> ("json", "png"), rejecting unknown names (a user error naming ``name``)."""
     names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
     unknown = [n for n in names if n not in _writers()]
     if unknown or not names:
-        raise SpecError(f"--formats: unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(_writers())}")
+        raise SpecError(f"{name}: unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(_writers())}")
     return names
 
 

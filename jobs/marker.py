@@ -10,66 +10,34 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import replace
 from pathlib import Path
 
-from export import DEFAULT_FORMATS, view_of, write
+from export import view_of, write
 from export.options import ExportOptions
 from jobs.limits import Limits, parse_limits
-from jobs.spec import MarkerSpec, with_options
+from jobs.options import job_record, job_spec_options, with_options
+from jobs.spec import MarkerSpec
 from jobs.spec import load as load_spec
 from nesting import rules
 from nesting.atomic import check_folder, staged_folder, write_text
-from nesting.config import DEFAULT_CONFIG, NestConfig
+from nesting.config import NestConfig
 from nesting.engine import nest
 from nesting.errors import SpecError, shown
 from nesting.markerfile import load
 from nesting.model import Marker
 from nesting.orientation import rule_step
-from nesting.search import get_strategy
 from nesting.verify_file import verify_file
 from patterns import read_pieces
 from patterns.selection import select_pieces
+from patterns.sizes import Sizes
 
-MAX_SEED = 2**63 - 1
-MAX_ITERATIONS = 10**15
-MAX_RATIO_DIGITS = 6  # garments of one size in --sizes S=N
+MarkerJob = job_record("MarkerJob", __name__)
+MarkerJob.__doc__ = """The options of ``nest marker``, as plain parsed data (picklable for batch workers).
 
-
-@dataclass(frozen=True, slots=True)
-class MarkerJob:
-    """The options of ``nest marker``, as plain data (picklable for batch workers)."""
-
-    input: str
-    out: str
-    width: float | None = None
-    time: float | None = None
-    iterations: int | None = None
-    seed: int = 0
-    strategy: str = DEFAULT_CONFIG.strategy
-    target: float = DEFAULT_CONFIG.target_utilization
-    formats: tuple[str, ...] = DEFAULT_FORMATS
-    units: str | None = None
-    workers: int = 1
-    spec: str | None = None
-    spacing: float | None = None
-    margin: float | None = None
-    rotations: str | None = None
-    tilt: float | None = None
-    flip: bool | None = None
-    shrinkage: str | tuple[float, ...] | None = None
-    fabric_price: float | None = None
-    sizes: str | tuple[tuple[str, int], ...] | None = None  # "S,M" or "S=1,M=2", or (size, count) pairs
-    fabric: str | None = None
-    layer: str | None = None  # generic DXF: the layer holding the cut contours
-    warm_start: str | None = None  # an earlier marker.json of the same pieces to start from
-    simplify: float = 0.0  # outer simplification of the collision shapes, mm (0: exact outlines)
-    limits: tuple[str, ...] = ()  # "NAME=N" raising a resource limit (`jobs.limits`)
-    extra: dict = field(default_factory=dict)
-
-    @classmethod
-    def option_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls) if f.name != "extra")
+One field per row of `jobs.options.OPTIONS` that is a job option; constructing one parses
+every value given (text or numbers), so a bad one is a `SpecError` naming the option.
+"""
 
 
 def load_pieces(job: MarkerJob, report: dict | None = None):
@@ -88,40 +56,18 @@ def load_pieces(job: MarkerJob, report: dict | None = None):
     if width is None:
         raise SpecError(f"{job.input}: --width is required for DXF input (the fabric width in mm)")
     if width <= 0:
-        raise SpecError(f"--width must be positive, got {width:g}")
+        raise SpecError(f"--width: must be a positive number, got {width:g}")
     return list(selection.pieces), width, read_report.get("units", "mm")
 
 
 def check_options(job: MarkerJob) -> Limits:
-    """Every option that can be checked without reading the input; the job's limits.
+    """What the job's parsed options do not check alone: workers within the limits and the
+    output folder; returns the job's limits.
 
     Runs before any work, so that a typo costs nothing: not the import, not the NFPs.
     """
-    if job.time is not None and not 0 <= job.time < math.inf:
-        raise SpecError(f"--time must be a finite number of seconds >= 0, got {job.time:g}")
-    if job.iterations is not None and not 1 <= job.iterations <= MAX_ITERATIONS:
-        raise SpecError(f"--iterations must be in 1..{MAX_ITERATIONS:.0e}, got {shown(job.iterations)}")
-    if not 0 <= job.seed <= MAX_SEED:
-        raise SpecError(f"--seed must be a whole number in 0..2**63-1, got {job.seed if job.seed < 0 else 'a larger one'}")
-    if not 0 < job.target <= 1:
-        raise SpecError(f"--target is a fraction in (0, 1], got {job.target:g}")
-    if not 0 <= job.simplify < math.inf:
-        raise SpecError(f"--simplify must be a finite tolerance >= 0, got {job.simplify:g}")
-    if job.workers < 1:
-        raise SpecError(f"--workers must be >= 1, got {job.workers}")
-    if isinstance(job.sizes, str):
-        for entry in job.sizes.split(","):
-            count = entry.partition("=")[2].strip()
-            if len(count) > MAX_RATIO_DIGITS:
-                raise SpecError(f"--sizes: the ratio {entry.partition('=')[0].strip()}={count[:12]}... has more than "
-                                f"{MAX_RATIO_DIGITS} digits; a ratio counts garments")
-    elif job.sizes is not None:
-        for size, count in job.sizes:
-            if isinstance(count, int) and not 1 <= count <= 10**MAX_RATIO_DIGITS:
-                raise SpecError(f"sizes: the ratio of size {size} must be a whole number in 1..1e6, got {shown(count)}")
     limits = parse_limits(job.limits)
     limits.check("workers", job.workers, "--workers")
-    get_strategy(job.strategy)
     check_folder(job.out)
     return limits
 
@@ -247,11 +193,7 @@ def check_size(pieces, spec: MarkerSpec, limits: Limits = Limits()) -> None:
 def marker_spec(job: MarkerJob) -> MarkerSpec:
     """The job's spec file (if any) with the job's options in place of its fields."""
     spec = load_spec(job.spec) if job.spec else MarkerSpec()
-    spec = with_options(
-        spec, patterns=[job.input] if job.input else None, width=job.width, spacing=job.spacing, margin=job.margin,
-        rotations=job.rotations, tilt=job.tilt, flip=job.flip, shrinkage=job.shrinkage, fabric_price=job.fabric_price,
-        sizes=job.sizes, fabric_code=job.fabric,
-    )
+    spec = with_options(spec, **job_spec_options(job))
     if not spec.patterns:
         raise SpecError("patterns: no pattern file (give INPUT, or patterns in the --spec file)")
     return spec
@@ -277,7 +219,7 @@ def spec_pieces(job: MarkerJob, spec: MarkerSpec, left_out: list | None = None):
         if spec.sizes is not None:  # the ratio as parsed and matched to the file's size names
             ratio.update(read_report["selection"]["sizes"])
     if ratio:
-        spec = replace(spec, sizes=tuple(ratio.items()))
+        spec = replace(spec, sizes=Sizes(tuple(ratio.items())))
     if len(units) > 1:
         raise SpecError(f"patterns: the files are in different units ({', '.join(sorted(units))}); use one kind of input")
     pieces = rules.apply(rules.unique_ids(groups), spec)

@@ -4,7 +4,7 @@ A spec names the pattern files, the size ratio, the fabric (width, table length,
 clear zones), the spacing between pieces, the shrinkage compensation and the orientation
 rules (rotation, tilt, flip; their types and parser are the engine's, `nesting.orientation`) for
 the fabric, overridable per category and per piece. It is read from TOML (`load`), and
-``nest marker``'s options override it field by field (`with_options`).
+``nest marker``'s options override it field by field (`jobs.options.with_options`).
 Every bad value raises a one-line `SpecError` naming the field and the reason.
 """
 
@@ -20,17 +20,9 @@ from shapely.geometry import Polygon, box
 from export.options import PltTools
 from nesting.errors import SpecError, shown
 from nesting.fabric import Fabric, Margins
-from nesting.orientation import (
-    OrientationRule,
-    RuleSet,
-    known_fields,
-    parse_number,
-    parse_rotations,
-    parse_rules,
-    parse_tilt,
-)
+from nesting.orientation import RuleSet, known_fields, parse_number, parse_rules
+from patterns.sizes import MAX_GARMENTS, Sizes
 
-MAX_GARMENTS = 10**6  # of one size in a ratio: far beyond any cutting table, far below an overflow
 _EDGES = ("bottom", "top", "start", "end")
 
 
@@ -38,15 +30,15 @@ _EDGES = ("bottom", "top", "start", "end")
 class MarkerSpec:
     """Everything a marker is nested under, in the pieces' units (mm for DXF).
 
-    ``sizes`` is the size ratio as ``((size, garments), ...)`` (or ``--sizes`` text until the
-    pattern files are read); ``None`` takes what a single-size pattern file offers.
+    ``sizes`` is the `Sizes` asked for (after the pattern files are read, as they name them);
+    ``None`` takes what a single-size pattern file offers.
     ``shrinkage`` is (along, across) the grain in percent: pieces are scaled by
     100 / (100 - s) so that the fabric's shrinkage brings them back to size.
     ``width`` may stay ``None`` until a JSON instance supplies it.
     """
 
     patterns: tuple[str, ...] = ()
-    sizes: tuple[tuple[str, int], ...] | str | None = None
+    sizes: Sizes | None = None
     width: float | None = None
     max_length: float | None = None
     margins: Margins = field(default_factory=Margins)
@@ -67,7 +59,7 @@ class MarkerSpec:
 
     @property
     def size_ratio(self) -> dict[str, int] | None:
-        return None if self.sizes is None else dict(self.sizes)
+        return None if self.sizes is None else self.sizes.as_dict()
 
     def with_width(self, width: float, field_name: str = "fabric.width") -> MarkerSpec:
         """The spec on a fabric of this width, checked against its margins and zones."""
@@ -152,7 +144,7 @@ def from_dict(document: dict, source: str = "", base: Path | None = None) -> Mar
         margins=parse_margins(fabric.get("margins", 0.0), where("fabric.margins")),
         zones=tuple(parse_zone(z, where(f"fabric.zones[{k}]"))
                     for k, z in enumerate(_list(fabric.get("zones", []), where("fabric.zones")))),
-        fabric_code=_code(fabric["code"], where("fabric.code")) if "code" in fabric else None,
+        fabric_code=fabric_code(fabric["code"], where("fabric.code")) if "code" in fabric else None,
         fabric_price=non_negative(fabric["price"], where("fabric.price")) if "price" in fabric else None,
         spacing=non_negative(document.get("spacing", 0.0), where("spacing")),
         shrinkage=parse_shrinkage(document.get("shrinkage", (0.0, 0.0)), where("shrinkage")),
@@ -171,47 +163,10 @@ def _plt_tools(table, where) -> PltTools | None:
     return PltTools.parse(table["tools"], where("plt.tools")) if "tools" in table else None
 
 
-def with_options(spec: MarkerSpec, *, patterns=None, width=None, spacing=None, margin=None,
-                 rotations=None, tilt=None, flip=None, shrinkage=None, sizes=None, fabric_code=None,
-                 fabric_price=None) -> MarkerSpec:
-    """The spec with each command-line option that is given (not ``None``) in place of its field.
-
-    The options take the values ``nest marker`` parses (text or numbers); errors name the option.
-    """
-    changes = {}
-    if patterns:
-        changes["patterns"] = tuple(str(p) for p in patterns)
-    if width is not None:
-        changes["width"] = positive(width, "--width")
-    if spacing is not None:
-        changes["spacing"] = non_negative(spacing, "--spacing")
-    if margin is not None:
-        changes["margins"] = parse_margins(margin, "--margin")
-    if shrinkage is not None:
-        changes["shrinkage"] = parse_shrinkage(shrinkage, "--shrinkage")
-    if sizes is not None:
-        changes["sizes"] = sizes  # text: parsed with the pattern file's sizes (patterns.selection)
-    if fabric_code is not None:
-        changes["fabric_code"] = _code(fabric_code, "--fabric")
-    if fabric_price is not None:
-        changes["fabric_price"] = non_negative(fabric_price, "--fabric-price")
-    if rotations is not None or tilt is not None or flip is not None:
-        override = OrientationRule(
-            parse_rotations(rotations, "--rotations") if rotations is not None else None,
-            parse_tilt(tilt, "--tilt") if tilt is not None else None,
-            flip,
-        )
-        rules = spec.orientation
-        changes["orientation"] = RuleSet(override.over(rules.default), rules.categories, rules.pieces)
-    result = replace(spec, **changes)
-    result.check_fabric()
-    return result
-
-
 # --- one value each: also used for command-line options ----------------------------------
 
 
-def parse_sizes(value, name: str) -> tuple[tuple[str, int], ...]:
+def parse_sizes(value, name: str) -> Sizes:
     """A size ratio from a table ``{S = 1, M = 2}``: garments of each size."""
     if not isinstance(value, dict) or not value:
         raise SpecError(f"{name}: must be a table of size = garments, e.g. S = 1, M = 2")
@@ -221,7 +176,7 @@ def parse_sizes(value, name: str) -> tuple[tuple[str, int], ...]:
             raise SpecError(f"{name}.{size}: must be a whole number of garments >= 1 (at most {MAX_GARMENTS:g}), "
                             f"got {shown(count)}")
         ratio.append((str(size), count))
-    return tuple(ratio)
+    return Sizes(tuple(ratio))
 
 
 def parse_margins(value, name: str) -> Margins:
@@ -282,7 +237,7 @@ def _list(value, name) -> list:
     return value
 
 
-def _code(value, name) -> str:
+def fabric_code(value, name) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
         raise SpecError(f"{name}: must be a fabric code such as \"1\"")
     return str(value).strip()

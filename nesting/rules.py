@@ -207,7 +207,8 @@ def marker_rules(pieces, spec) -> MarkerRules:
             per_garment = (piece.quantity // ratio[piece.size], piece.mirrored_quantity // ratio[piece.size])
         stated.append(PieceRules(piece.id, piece.name, piece.size, piece.category, piece.source, rotations, tilt,
                                  piece.flip, piece.quantity, piece.mirrored_quantity, piece.outline, per_garment))
-    return MarkerRules(spec.fabric, spec.spacing, tuple(stated), spec.sizes, spec.shrinkage,
+    sizes = None if ratio is None else tuple(ratio.items())
+    return MarkerRules(spec.fabric, spec.spacing, tuple(stated), sizes, spec.shrinkage,
                        spec.orientation.as_dict(), spec.fabric_price)
 
 

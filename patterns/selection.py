@@ -7,13 +7,11 @@ cut from one fabric, so the others are left for their own markers and named in t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from patterns.errors import PatternError
 from patterns.piece import Piece
-
-_ENTRY = re.compile(r"^\s*([^=]+?)\s*(?:=\s*(\S+)\s*)?$")
+from patterns.sizes import Sizes
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,25 +43,11 @@ class Selection:
         return f"left out{marker_fabric}: " + "; ".join(parts)
 
 
-def parse_sizes(text: str, source) -> dict[str, int]:
-    """``{"S": 1, "M": 2}`` from ``S,M`` / ``S=1,M=2`` (a repeated size adds up)."""
-    ratio: dict[str, int] = {}
-    for entry in text.split(","):
-        match = _ENTRY.match(entry)
-        if not match or not match.group(1):
-            raise PatternError(source, f"--sizes {text!r}: expected sizes like 'S,M,L' or ratios like 'S=1,M=2'")
-        size, count = match.group(1), match.group(2)
-        if count is not None and not (count.isdigit() and int(count) >= 1):
-            raise PatternError(source, f"--sizes {text!r}: the ratio of size {size} must be a whole number >= 1")
-        ratio[size] = ratio.get(size, 0) + (int(count) if count is not None else 1)
-    return ratio
-
-
 def select_pieces(pieces, sizes, fabric: str | None, source, refused=()) -> Selection:
     """The pieces of one marker: the sizes asked for (times their ratio), one fabric.
 
-    ``sizes`` is ``None``, text (``S,M`` or ``S=1,M=2``), a mapping ``{size: count}`` or
-    ``((size, count), ...)`` pairs. Without a fabric, the first fabric code in the file is cut.
+    ``sizes`` is a `Sizes` (or what `Sizes.of` takes: text ``S,M``, ``S=1,M=2``, ``all``, a
+    mapping or pairs), or ``None`` for a file of one size. Without a fabric, the first fabric code in the file is cut.
 
     Raises `PatternError` (one line, naming ``source``) for a graded file without ``sizes``,
     an unknown size or fabric, when nothing is left to cut, and when a chosen size lost a
@@ -105,21 +89,10 @@ def _ratio(sizes, available: list[str], source) -> dict[str, int]:
         return {}
     if not available:
         raise PatternError(source, "--sizes given, but the pieces of this file have no sizes")
-    ratio = parse_sizes(sizes, source) if isinstance(sizes, str) else {str(k): int(v) for k, v in dict(sizes).items()}
-    unknown = [size for size in ratio if _match(size, available) is None]
-    if unknown:
-        raise PatternError(source, f"--sizes: unknown size(s) {', '.join(unknown)}; sizes: {_listing(available)}")
-    return {_match(size, available): count for size, count in ratio.items()}
-
-
-def _match(size: str | None, candidates) -> str | None:
-    """The candidate equal to ``size``, exactly or ignoring case."""
-    if size is None:
-        return None
-    if size in candidates:
-        return size
-    folded = [c for c in candidates if c.casefold() == size.casefold()]
-    return folded[0] if len(folded) == 1 else None
+    try:
+        return Sizes.of(sizes).resolve(available).as_dict()
+    except ValueError as exc:
+        raise PatternError(source, f"--sizes: {exc}") from None
 
 
 def _times(piece: Piece, count: int) -> Piece:

@@ -16,6 +16,7 @@ from jobs.spec import MarkerSpec
 from patterns import read_pieces
 from patterns.errors import PatternError
 from patterns.piece import Piece
+from patterns.sizes import Sizes
 from planning.order import Order, OrderError
 
 Mix = tuple[tuple[str, int], ...]
@@ -41,7 +42,7 @@ class Garments:
 
     def marker_spec(self, mix: Mix) -> MarkerSpec:
         """The spec a marker of this mix is nested and verified under (its size ratio set)."""
-        return replace(self.spec, sizes=tuple((s, n) for s, n in mix if n > 0))
+        return replace(self.spec, sizes=Sizes(tuple((s, n) for s, n in mix if n > 0)))
 
     @property
     def usable_width(self) -> float:
@@ -60,9 +61,9 @@ def load_garments(order: Order) -> Garments:
     Raises `OrderError` for an ordered size no pattern file has (naming the order field and the
     file's sizes), and the spec's own errors (unreadable pattern, piece wider than the fabric).
     """
-    spec = replace(order.spec, sizes=tuple((size, 1) for size in order.sizes), max_length=None)
+    spec = replace(order.spec, sizes=Sizes(tuple((size, 1) for size in order.sizes)), max_length=None)
     try:
-        pieces, spec, units = spec_pieces(MarkerJob(input="", out=""), spec)
+        pieces, spec, units = spec_pieces(MarkerJob(out=""), spec)
     except PatternError as exc:
         _unknown_sizes(order)
         raise exc

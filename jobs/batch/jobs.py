@@ -1,8 +1,9 @@
 """The jobs file: ``[[job]]`` tables of ``nest marker`` options, read with tomllib.
 
-Each table names a job and gives its options under `MarkerJob`'s field names (``nest marker``'s
-long option names). An optional ``[defaults]`` table gives options shared by every job. Paths
-are relative to the jobs file, so a batch can be moved or run from anywhere.
+Each table names a job and gives its options by their names in `jobs.options.OPTIONS`
+(``nest marker``'s long option names, ``_`` for ``-``), read by the same rows as the command
+line. An optional ``[defaults]`` table gives options shared by every job. Paths are relative to
+the jobs file, so a batch can be moved or run from anywhere.
 """
 
 from __future__ import annotations
@@ -11,20 +12,15 @@ import hashlib
 import json
 import re
 import tomllib
-import typing
 from dataclasses import dataclass
 from pathlib import Path
-from types import UnionType
 
-from export import DEFAULT_FORMATS, parse_formats
+from export import DEFAULT_FORMATS
 from jobs.marker import MarkerJob
-from nesting.errors import NestingError, shown
+from jobs.options import BATCH_KEYS, BY_NAME, JOB_OPTIONS
+from nesting.errors import NestingError, SpecError
 
-PATH_OPTIONS = ("input", "spec")  # file options, resolved against the jobs file's folder
-BATCH_OPTIONS = {
-    "out": "the batch writes each job into DIR/<name>",
-    "workers": "a batch runs each job in one process (the parallelism is across jobs)",
-}
+PATH_OPTIONS = tuple(option.name for option in JOB_OPTIONS if option.kind == "path" and not option.batch)
 MARKER_FILE = "marker.json"
 OPTIONS_FILE = "job.json"
 RESERVED_NAMES = {"summary.json", "summary.csv"}
@@ -52,7 +48,8 @@ class BatchJob:
         Recorded beside the marker: a resumed batch trusts a finished marker only if the job's
         fingerprint is unchanged, so an edited option or pattern file runs the job again.
         """
-        values = {name: getattr(self.job, name) for name in MarkerJob.option_names() if name != "out"}
+        values = {option.name: option.plain(getattr(self.job, option.name)) for option in JOB_OPTIONS
+                  if option.name != "out"}
         values["sha256"] = {
             key: hashlib.sha256(Path(values[key]).read_bytes()).hexdigest()
             for key in PATH_OPTIONS if isinstance(values.get(key), str) and Path(values[key]).is_file()
@@ -105,21 +102,21 @@ def load_jobs(path, out_dir) -> tuple[BatchJob, ...]:
 
 
 def _check_options(path, where: str, table: dict) -> dict:
-    """The table's options converted to `MarkerJob`'s field types; rejects unknown keys."""
-    hints = typing.get_type_hints(MarkerJob)
-    known = [name for name in MarkerJob.option_names() if name not in BATCH_OPTIONS]
+    """The table's options parsed by their rows of the option table; rejects unknown keys.
+
+    Every bad value is one line: ``FILE: job 'a': KEY: reason``.
+    """
     options = {}
     for key, value in table.items():
-        if key in BATCH_OPTIONS:
-            raise BatchError(f"{path}: {where}: option {key!r} cannot be set in a batch: {BATCH_OPTIONS[key]}")
-        if key not in known:
-            raise BatchError(f"{path}: {where}: unknown option {key!r} (options: name, {', '.join(known)})")
+        option = BY_NAME.get(key)
+        if option is None or not option.job:
+            raise BatchError(f"{path}: {where}: unknown option {key!r} (options: name, {', '.join(BATCH_KEYS)})")
+        if option.batch:
+            raise BatchError(f"{path}: {where}: option {key!r} cannot be set in a batch: {option.batch}")
         try:
-            options[key] = _parse_formats(value) if key == "formats" else _conform(value, hints[key])
-        except (TypeError, ValueError, OverflowError) as exc:
-            detail = f": {exc}" if str(exc) else ""
-            raise BatchError(f"{path}: {where}: option {key!r} expects {_type_name(hints[key])}, "
-                             f"got {shown(value)}{detail}") from None
+            options[key] = option.parse(value, key)
+        except SpecError as exc:
+            raise BatchError(f"{path}: {where}: {exc}") from None
     return options
 
 
@@ -135,7 +132,7 @@ def _job_name(path, number: int, name) -> str:
 
 
 def _marker_job(path, name: str, options: dict, out: Path) -> MarkerJob:
-    if "input" not in options:
+    if options.get("input") is None:
         raise BatchError(f"{path}: job {name!r}: 'input' is missing (a DXF pattern or JSON instance)")
     for key in PATH_OPTIONS:
         if isinstance(options.get(key), str):
@@ -143,50 +140,3 @@ def _marker_job(path, name: str, options: dict, out: Path) -> MarkerJob:
     formats = options.get("formats", DEFAULT_FORMATS)
     options["formats"] = tuple(f for f in formats if f != "json") + ("json",)  # marker.json last: trusted on resume
     return MarkerJob(out=str(out.resolve()), workers=1, **options)
-
-
-def _parse_formats(value) -> tuple[str, ...]:
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        value = ",".join(value)
-    if not isinstance(value, str):
-        raise TypeError()
-    try:
-        return parse_formats(value)
-    except NestingError as exc:
-        raise ValueError(str(exc).removeprefix("--formats: ")) from None
-
-
-def _conform(value, hint):
-    """``value`` as the field type ``hint`` (TOML arrays become tuples, integers floats); TypeError if it is not one."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, UnionType):
-        for arm in args:
-            try:
-                return _conform(value, arm)
-            except TypeError:
-                continue
-        raise TypeError()
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            if isinstance(value, dict) and typing.get_origin(args[0]) is tuple:
-                value = list(value.items())  # a TOML table as (key, value) pairs: sizes = {S = 1, M = 2}
-            if not isinstance(value, list | tuple):
-                raise TypeError()
-            return tuple(_conform(v, args[0]) for v in value)
-        if not isinstance(value, list | tuple) or (args and len(value) != len(args)):
-            raise TypeError()
-        return tuple(value if not args else (_conform(v, a) for v, a in zip(value, args, strict=True)))
-    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if hint is int and isinstance(value, bool):
-        raise TypeError()
-    kind = origin or hint
-    if isinstance(kind, type) and not isinstance(value, kind):
-        raise TypeError()
-    return value
-
-
-def _type_name(hint) -> str:
-    return " or ".join(
-        getattr(arm, "__name__", str(arm)) for arm in typing.get_args(hint) if arm is not type(None)
-    ) if typing.get_origin(hint) in (typing.Union, UnionType) else getattr(hint, "__name__", str(hint))
