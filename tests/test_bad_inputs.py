@@ -178,16 +178,16 @@ def test_invalid_marker_file_lists_each_violation_and_exports_nothing(tmp_path, 
 
 
 @pytest.mark.parametrize("options, expected", [
-    (["--time", "nan"], "--time must be a finite number"),
-    (["--time", "inf"], "--time must be a finite number"),
-    (["--time", "-1"], "--time must be a finite number"),
-    (["--workers", "0"], "--workers must be >= 1"),
+    (["--time", "nan"], "--time: must be a finite number of seconds >= 0, got "),
+    (["--time", "inf"], "--time: must be a finite number of seconds >= 0, got "),
+    (["--time", "-1"], "--time: must be a finite number of seconds >= 0, got "),
+    (["--workers", "0"], "--workers: must be a whole number >= 1, got 0"),
     (["--width", "nan"], "--width: must be a positive number"),
     (["--spacing", "1e6"], "spacing: 1e+06 is not less than the usable fabric width 40"),
-    (["--target", "nan"], "--target is a fraction"),
+    (["--target", "nan"], "--target: must be a fraction in (0, 1], got 'nan'"),
     (["--formats", "json,docx"], "--formats: unknown format docx"),
     (["--strategy", "bogus"], "--strategy: unknown strategy 'bogus'"),
-    (["--iterations", "many"], "argument --iterations: invalid int value"),
+    (["--iterations", "many"], "--iterations: must be a whole number in 1..1e+15, got 'many'"),
 ])
 def test_bad_option_is_one_line_and_exit_2(options, expected, tmp_path, capsys):
     out = tmp_path / "out"

@@ -229,10 +229,10 @@ def test_cli_batch_force_reruns_and_exits_0(pool_run, jobs_file, tmp_path, capsy
 
 @pytest.mark.parametrize(("text", "expected"), [
     ('[[job]]\nname = "a"\ninput = "x.json"\nwidht = 3\n', "job 'a': unknown option 'widht'"),
-    ('[[job]]\nname = "a"\ninput = "x.json"\nwidth = "wide"\n', "job 'a': option 'width' expects float"),
-    ('[[job]]\nname = "a"\ninput = "x.json"\niterations = 2.5\n', "job 'a': option 'iterations' expects int"),
+    ('[[job]]\nname = "a"\ninput = "x.json"\nwidth = "wide"\n', "job 'a': width: must be a positive number, got 'wide'"),
+    ('[[job]]\nname = "a"\ninput = "x.json"\niterations = 2.5\n', "job 'a': iterations: must be a whole number in 1..1e+15, got 2.5"),
     ('[[job]]\nname = "a"\ninput = "x.json"\nout = "elsewhere"\n', "job 'a': option 'out' cannot be set"),
-    ('[[job]]\nname = "a"\ninput = "x.json"\nformats = "json,gif"\n', "job 'a': option 'formats'"),
+    ('[[job]]\nname = "a"\ninput = "x.json"\nformats = "json,gif"\n', "job 'a': formats: unknown format gif"),
     ('[[job]]\ninput = "x.json"\n', "job #1: 'name' is missing"),
     ('[[job]]\nname = "../a"\ninput = "x.json"\n', "job #1: name '../a' is not a usable folder name"),
     ('[[job]]\nname = "a"\n', "job 'a': 'input' is missing"),

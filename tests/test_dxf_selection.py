@@ -8,7 +8,8 @@ from cli import main
 from nesting.verify_file import verify_file
 from patterns.dxf import read_dxf
 from patterns.errors import PatternError
-from patterns.selection import parse_sizes, select_pieces
+from patterns.selection import select_pieces
+from patterns.sizes import Sizes
 from tests.conftest import shared_file
 from tests.dxf_factory import PieceSpec, pattern_file, rectangle
 from tests.naive import checked_marker_file
@@ -30,13 +31,22 @@ def two_fabric_file(tmp_path):
     return pattern_file(tmp_path / "style.dxf", pieces, style=style)
 
 
-def test_parse_sizes_forms():
-    assert parse_sizes("S,M,L", "f") == {"S": 1, "M": 1, "L": 1}
-    assert parse_sizes("S=1, M=2", "f") == {"S": 1, "M": 2}
-    assert parse_sizes("S,S=2", "f") == {"S": 3}
-    for bad in ("S=0", "S=x", ",", "S=1.5"):
-        with pytest.raises(PatternError, match="--sizes"):
-            parse_sizes(bad, "f")
+def test_sizes_forms():
+    assert Sizes.parse("S,M,L").as_dict() == {"S": 1, "M": 1, "L": 1}
+    assert Sizes.parse("S=1, M=2").as_dict() == {"S": 1, "M": 2}
+    assert Sizes.parse("S,S=2").as_dict() == {"S": 3}
+    assert Sizes.parse(" All ") == Sizes(every=True)
+    for bad in ("S=0", "S=x", ",", "S=1.5", "M=" + "1" * 5000, "M=1000001"):
+        with pytest.raises(ValueError, match="ratio|expected"):
+            Sizes.parse(bad)
+
+
+def test_all_sizes_cut_one_garment_of_each(tmp_path):
+    pieces, _ = read_dxf(two_fabric_file(tmp_path))
+    every = select_pieces(pieces, "all", "1", "style.dxf")
+    assert every.ratio == select_pieces(pieces, "S,M", "1", "style.dxf").ratio == {"S": 1, "M": 1}
+    with pytest.raises(PatternError, match=r"--sizes: unknown size\(s\) XL; sizes: S, M"):
+        select_pieces(pieces, Sizes.parse("S,XL"), None, "style.dxf")
 
 
 def test_selection_ratio_and_first_fabric(tmp_path):

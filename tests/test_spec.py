@@ -4,10 +4,12 @@ import pytest
 from shapely.geometry import box
 
 from cli import main
-from jobs.spec import MarkerSpec, load, with_options
+from jobs.options import with_options
+from jobs.spec import MarkerSpec, load
 from nesting.errors import SpecError
 from nesting.model import Margins
 from nesting.orientation import OrientationRule, RuleSet, parse_rotations
+from patterns.sizes import Sizes
 from tests.conftest import EXAMPLE
 
 FULL = """
@@ -57,7 +59,7 @@ def _write(tmp_path, text, name="marker.toml"):
 def test_full_spec_reads_every_field(tmp_path):
     spec = load(_write(tmp_path, FULL))
     assert spec.patterns == (str(tmp_path / "tee.dxf"), str(tmp_path / "other.dxf"))
-    assert spec.sizes == (("S", 1), ("M", 2), ("L", 2), ("XL", 1))
+    assert spec.sizes.ratio == (("S", 1), ("M", 2), ("L", 2), ("XL", 1))
     assert spec.spacing == 2.5 and spec.shrinkage == (2.0, 1.0)
     assert (spec.width, spec.max_length, spec.fabric_code, spec.fabric_price) == (1500, 8000, "1", 6.5)
     assert spec.margins == Margins(bottom=10, top=12, start=20, end=25)
@@ -141,7 +143,7 @@ def test_options_override_spec_fields(tmp_path):
                         shrinkage="1,0.5", sizes="S=3,M", fabric_price=2)
     assert spec.spacing == 4 and spec.margins == Margins(3, 3, 3, 3)
     assert spec.shrinkage == (1.0, 0.5) and spec.fabric_price == 2
-    assert spec.sizes == "S=3,M"  # parsed against the pattern's own sizes when the file is read
+    assert spec.sizes == Sizes((("S", 3), ("M", 1)))  # matched to the pattern's own sizes when the file is read
     assert spec.orientation.default == OrientationRule("90", 0.0, True)
     # the spec's piece and category rules still refine the command line's fabric rule
     assert spec.orientation.resolve("SLEEVE", "X/SLEEVE/M", None).rotations == "none"
@@ -186,5 +188,5 @@ def test_readme_example_is_a_valid_spec(tmp_path):
     section = readme[readme.index("## Marker specification"):]
     example = section[section.index("```toml") + len("```toml"):section.index("```\n", section.index("```toml"))]
     spec = load(_write(tmp_path, example))
-    assert spec.sizes == (("S", 1), ("M", 2), ("L", 2), ("XL", 1)) and len(spec.zones) == 2
+    assert spec.sizes.ratio == (("S", 1), ("M", 2), ("L", 2), ("XL", 1)) and len(spec.zones) == 2
     assert spec.orientation.resolve("SLEEVE", "POLO/SLEEVE/M", "RIB") == OrientationRule("none", 1.0, True)
