@@ -315,7 +315,7 @@ CASES: tuple[Case, ...] = (
                                       "--formats", "json"), 0, "pieces placed", wall=60),
     Case("jobs-big-int", "input", ("batch", "{D}/jobs_big_int.toml", "--out", "{OUT}"), 2, "4300"),
     Case("jobs-hex-int", "input", ("batch", "{D}/jobs_hex_int.toml", "--out", "{OUT}"), 2, "time"),
-    Case("jobs-hex-seed", "input", ("batch", "{D}/jobs_hex_seed.toml", "--out", "{OUT}"), 2, "--seed must be",
+    Case("jobs-hex-seed", "input", ("batch", "{D}/jobs_hex_seed.toml", "--out", "{OUT}"), 2, "seed: must be a whole number",
          anywhere=True),
     Case("jobs-deep", "input", ("batch", "{D}/jobs_deep.toml", "--out", "{OUT}"), 2, "nested too deeply"),
     Case("seed-negative", "input", _m("{D}/small.json", "--seed", "-1"), 2, "--seed", wall=QUICK),
