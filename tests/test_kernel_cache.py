@@ -9,6 +9,9 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import EXAMPLE, INSTANCES
 
@@ -41,3 +44,31 @@ def test_a_run_compiles_nothing_beyond_the_warmup(tmp_path):
                           capture_output=True, text=True, timeout=900, env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+_LOAD = """
+import sys, types
+from numba.core import event
+package = types.ModuleType("nesting")
+package.__path__ = [sys.argv[1] + "/nesting"]
+sys.modules["nesting"] = package
+compiled = event.RecordingListener()
+event.register("numba:compile", compiled)
+from nesting.kernels import warmup
+warmup()
+print(len(compiled.buffer))
+"""
+
+
+@pytest.mark.slow
+def test_the_build_compiles_the_kernels_into_the_package(tmp_path):
+    """setup.py's build step (what the wheel is made of) leaves kernels that load without compiling."""
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    built = tmp_path / "lib"
+    subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(built)], cwd=root, env=env,
+                   check=True, capture_output=True, timeout=900)
+    done = subprocess.run([sys.executable, "-c", _LOAD, str(built)], capture_output=True, text=True,
+                          env=env, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"  # no compile event: every kernel came from the build's cache
