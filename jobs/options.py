@@ -83,7 +83,8 @@ class Option:
     def describe(self) -> dict:
         """The row as plain data, for a form or a listing."""
         return {"name": self.name, "flag": self.option, "kind": self.kind, "default": self.plain(self.default),
-                "help": self.help, "example": self.example, "choices": list(self.choices), "spec": self.spec, "batch": not self.batch}
+                "help": self.help, "example": self.example, "choices": list(self.choices), "spec": self.spec,
+                "batch": not self.batch}
 
 
 # --- how values are read: text from the command line, or TOML values -------------------------
@@ -178,55 +179,60 @@ def _margins(margin: float) -> Margins:
 
 _TIME = "must be a finite number of seconds >= 0"
 OPTIONS: tuple[Option, ...] = (
-    Option("input", "path", optional_path, flag="INPUT", spec="patterns", to_spec=lambda p: (p,),
-           example="pattern.dxf", help="pattern file (.dxf) or strip-packing instance (.json); optional with --spec"),
-    Option("width", "number", positive, spec="width", group="rules",
-           example="1500", help="fabric width (mm for DXF; required for DXF input)"),
-    Option("time", "number", number(0, reason=_TIME), example="12.5", help="search budget in wall-clock seconds (default 30)"),
+    Option("input", "path", optional_path, flag="INPUT", spec="patterns", to_spec=lambda p: (p,), example="pattern.dxf",
+           help="pattern file (.dxf) or strip-packing instance (.json); optional with --spec"),
+    Option("width", "number", positive, spec="width", group="rules", example="1500",
+           help="fabric width (mm for DXF; required for DXF input)"),
+    Option("time", "number", number(0, reason=_TIME), example="12.5",
+           help="search budget in wall-clock seconds (default 30)"),
     Option("iterations", "integer", whole(1, MAX_ITERATIONS, f"must be a whole number in 1..{MAX_ITERATIONS:.0e}"),
            example="40", help="search budget in iterations (reproducible)"),
     Option("seed", "integer", whole(0, MAX_SEED, "must be a whole number in 0..2**63-1"), DEFAULT_CONFIG.seed,
-           commands=("marker", "plan"), example="7", help="random seed: the same input, seed and iterations give the same result"),
+           commands=("marker", "plan"), example="7",
+           help="random seed: the same input, seed and iterations give the same result"),
     Option("strategy", "choice", choice(tuple(STRATEGIES), "strategy"), DEFAULT_CONFIG.strategy,
            choices=tuple(STRATEGIES), example="blf", help="blf, ga, compact or auto"),
     Option("target", "number", number(0, 1, low_open=True, high_open=False, reason="must be a fraction in (0, 1]"),
-           DEFAULT_CONFIG.target_utilization, example="0.85", help="stop once this utilization (a fraction) is reached; default 0.92"),
-    Option("workers", "integer", whole(1, 10**6, "must be a whole number >= 1"), 1,
+           DEFAULT_CONFIG.target_utilization, example="0.85",
+           help="stop once this utilization (a fraction) is reached; default 0.92"),
+    Option("workers", "integer", whole(1, 10**6, "must be a whole number >= 1"), 1, example="2",
            batch="a batch runs each job in one process (the parallelism is across jobs)",
-           example="2", help="search processes (independent seeds)"),
-    Option("units", "text", text, choices=("mm", "cm", "in"), example="cm", help="units of a DXF that does not state them: mm, cm, in"),
+           help="search processes (independent seeds)"),
+    Option("units", "text", text, choices=("mm", "cm", "in"), example="cm",
+           help="units of a DXF that does not state them: mm, cm, in"),
     Option("sizes", "sizes", sizes, spec="sizes", group="rules", plain=lambda s: None if s is None else str(s),
            example="S=1,M=2", help="sizes of a graded pattern: S,M,L (one each), a ratio S=1,M=2, or all"),
-    Option("fabric", "text", lambda v, label: fabric_code(v, label), spec="fabric_code", group="rules",
-           example="2", help="fabric code of the pieces to nest (default: the file's first)"),
+    Option("fabric", "text", fabric_code, spec="fabric_code", group="rules", example="2",
+           help="fabric code of the pieces to nest (default: the file's first)"),
     Option("layer", "text", text, example="CUT", help="generic DXF: read contours from this layer only"),
-    Option("simplify", "number", number(0, reason="must be a finite tolerance >= 0"), 0.0, metavar="MM",
-           example="0.5", help="nest outer approximations within MM of the outlines (faster on dense curves; "
+    Option("simplify", "number", number(0, reason="must be a finite tolerance >= 0"), 0.0, metavar="MM", example="0.5",
+           help="nest outer approximations within MM of the outlines (faster on dense curves; "
                 "the true outlines are still verified and written)"),
-    Option("warm_start", "path", path, metavar="MARKER.json",
-           example="old/marker.json", help="start from an earlier marker of the same pieces (repeat orders)"),
+    Option("warm_start", "path", path, metavar="MARKER.json", example="old/marker.json",
+           help="start from an earlier marker of the same pieces (repeat orders)"),
     Option("formats", "list", formats, DEFAULT_FORMATS, plain=list, example="json,svg", help="outputs, e.g. json,png"),
-    Option("out", "path", path, required=True, batch="the batch writes each job into DIR/<name>",
-           example="out/a", help="output folder"),
-    Option("quiet", "flag", boolean, False, job=False, commands=("marker", "plan"), example="", help="no progress lines"),
-    Option("limits", "list", limits, (), flag="--limit", metavar="NAME=N", plain=list,
-           example="pieces=3000", help="raise a resource limit: pieces, orientations, nfp_pairs, workers (repeatable)"),
-    Option("scheduler", "text", text, job=False, commands=("batch", "plan"),
-           example="local", help="a Dask scheduler (tcp://HOST:PORT), or 'local' for an embedded cluster"),
-    Option("spec", "path", path, group="rules", example="style.toml", help="marker specification (.toml): patterns, size ratio, fabric, rules"),
-    Option("spacing", "number", non_negative, spec="spacing", group="rules",
-           example="4", help="minimum gap between pieces (mm for DXF)"),
-    Option("margin", "number", non_negative, spec="margins", to_spec=_margins, group="rules",
-           example="3", help="unusable margin at all four fabric edges"),
+    Option("out", "path", path, required=True, batch="the batch writes each job into DIR/<name>", example="out/a",
+           help="output folder"),
+    Option("quiet", "flag", boolean, False, job=False, commands=("marker", "plan"), help="no progress lines"),
+    Option("limits", "list", limits, (), flag="--limit", metavar="NAME=N", plain=list, example="pieces=3000",
+           help="raise a resource limit: pieces, orientations, nfp_pairs, workers (repeatable)"),
+    Option("scheduler", "text", text, job=False, commands=("batch", "plan"), example="local",
+           help="a Dask scheduler (tcp://HOST:PORT), or 'local' for an embedded cluster"),
+    Option("spec", "path", path, group="rules", example="style.toml",
+           help="marker specification (.toml): patterns, size ratio, fabric, rules"),
+    Option("spacing", "number", non_negative, spec="spacing", group="rules", example="4",
+           help="minimum gap between pieces (mm for DXF)"),
+    Option("margin", "number", non_negative, spec="margins", to_spec=_margins, group="rules", example="3",
+           help="unusable margin at all four fabric edges"),
     Option("rotations", "text", parse_rotations, spec="orientation.rotations", group="rules", choices=ROTATION_RULES,
            example="free:15", help="none (one-way nap), 180, 90 or free:STEP, relative to the grain"),
-    Option("tilt", "number", parse_tilt, spec="orientation.tilt", group="rules",
-           example="2", help="tilt tolerance off the allowed rotations, +/- degrees"),
-    Option("flip", "bool", boolean, spec="orientation.flip", group="rules", example="", help="may pieces be mirrored"),
-    Option("shrinkage", "text", parse_shrinkage, spec="shrinkage", group="rules", plain=lambda s: None if s is None else list(s),
-           example="2,1", help="fabric shrinkage in % along,across the grain, e.g. 2,1"),
-    Option("fabric_price", "number", non_negative, spec="fabric_price", group="rules",
-           example="6.5", help="fabric price per metre, for the cost per garment"),
+    Option("tilt", "number", parse_tilt, spec="orientation.tilt", group="rules", example="2",
+           help="tilt tolerance off the allowed rotations, +/- degrees"),
+    Option("flip", "bool", boolean, spec="orientation.flip", group="rules", help="may pieces be mirrored"),
+    Option("shrinkage", "text", parse_shrinkage, spec="shrinkage", group="rules", example="2,1",
+           plain=lambda s: None if s is None else list(s), help="fabric shrinkage in % along,across the grain, e.g. 2,1"),
+    Option("fabric_price", "number", non_negative, spec="fabric_price", group="rules", example="6.5",
+           help="fabric price per metre, for the cost per garment"),
 )
 BY_NAME = {option.name: option for option in OPTIONS}
 JOB_OPTIONS = tuple(option for option in OPTIONS if option.job)
@@ -304,8 +310,9 @@ def with_options(spec: MarkerSpec, /, **values) -> MarkerSpec:
     """The spec with each option given (not ``None``) in place of its field; errors name the option.
 
     ``values`` are options by name (``spacing=4``, ``rotations="90"``, ``fabric="2"``), as
-    given or parsed; options that override no spec field (``--spec`` itself, ``--seed``) are ignored. The ``orientation.X``
-    options refine the fabric's default rule; the spec's category and piece rules still apply.
+    given or parsed; options that override no spec field (``--spec`` itself, ``--seed``) are
+    ignored. The ``orientation.X`` options refine the fabric's default rule; the spec's
+    category and piece rules still apply.
     """
     changes, rule = {}, {}
     for name, value in values.items():
