@@ -44,9 +44,11 @@ def _identity(value):
 class Option:
     """One option: its name (the job's field and the batch key), how it is read and what it overrides.
 
-    ``kind`` says what a form shows (one of `KINDS`); ``choices`` are the only values of a
-    ``choice`` and the usual ones of a ``text`` (``free:STEP``: a form); ``parse(value, label)`` returns the job's
-    value or raises ``SpecError("label: reason")``. ``spec`` names the `MarkerSpec` field the
+    ``kind`` says what a form shows (one of `KINDS`: ``flag`` is a switch, ``bool`` a
+    ``--x``/``--no-x`` pair, ``list`` comma-separated or, if ``repeatable``, given again);
+    ``choices`` are the only values of a ``choice`` and the usual ones of a ``text``
+    (``free:STEP``: a form). ``parse(value, label)`` returns the job's value or raises
+    ``SpecError("label: reason")``. ``spec`` names the `MarkerSpec` field the
     option overrides (``orientation.X``: a field of the fabric's orientation rule), ``to_spec``
     turns the value into that field's. ``batch`` says why a batch job may not set it (empty: it
     may); ``job`` is false for an option of the command line alone. ``commands`` lists the
@@ -63,6 +65,7 @@ class Option:
     choices: tuple[str, ...] = ()
     metavar: str | None = None
     required: bool = False
+    repeatable: bool = False
     spec: str | None = None
     to_spec: Callable[[Any], Any] = _identity
     batch: str = ""
@@ -75,10 +78,6 @@ class Option:
     def option(self) -> str:
         """How messages name it on the command line: ``--fabric-price``, or ``INPUT``."""
         return self.flag or "--" + self.name.replace("_", "-")
-
-    def read(self, value, label: str | None = None):
-        """``value`` parsed (``None`` stays ``None``: not given), errors naming ``label`` or the option."""
-        return None if value is None else self.parse(value, label or self.option)
 
     def describe(self) -> dict:
         """The row as plain data, for a form or a listing."""
@@ -214,8 +213,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("out", "path", path, required=True, batch="the batch writes each job into DIR/<name>", example="out/a",
            help="output folder"),
     Option("quiet", "flag", boolean, False, job=False, commands=("marker", "plan"), help="no progress lines"),
-    Option("limits", "list", limits, (), flag="--limit", metavar="NAME=N", plain=list, example="pieces=3000",
-           help="raise a resource limit: pieces, orientations, nfp_pairs, workers (repeatable)"),
+    Option("limits", "list", limits, (), flag="--limit", metavar="NAME=N", repeatable=True, plain=list,
+           example="pieces=3000", help="raise a resource limit: pieces, orientations, nfp_pairs, workers (repeatable)"),
     Option("scheduler", "text", text, job=False, commands=("batch", "plan"), example="local",
            help="a Dask scheduler (tcp://HOST:PORT), or 'local' for an embedded cluster"),
     Option("spec", "path", path, group="rules", example="style.toml",
@@ -289,7 +288,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str, names: tuple[st
             continue
         extra = {"action": "store_true"} if option.kind == "flag" else \
             {"action": argparse.BooleanOptionalAction} if option.kind == "bool" else \
-            {"action": "append"} if option.name == "limits" else {}
+            {"action": "append"} if option.repeatable else {}
         if option.metavar:
             extra["metavar"] = option.metavar
         target.add_argument(option.option, dest=option.name, default=None, required=option.required,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from cli import build_parser, main
 from jobs.batch import BatchError, load_jobs
 from jobs.marker import MarkerJob
-from jobs.options import BATCH_KEYS, JOB_OPTIONS, OPTIONS, describe, parsed_arguments, with_options
+from jobs.options import BATCH_KEYS, JOB_OPTIONS, KINDS, OPTIONS, describe, parsed_arguments, with_options
 from jobs.spec import MarkerSpec
 from nesting.errors import SpecError
 from nesting.fabric import Margins
@@ -54,7 +54,7 @@ def test_the_table_is_well_formed():
     names = [option.name for option in OPTIONS]
     assert len(names) == len(set(names)) and len({o.option for o in OPTIONS}) == len(OPTIONS)
     for option in OPTIONS:
-        assert option.help and option.kind in BAD.keys() | set(SWITCHES), option.name
+        assert option.help and option.kind in KINDS and option.kind in BAD.keys() | set(SWITCHES), option.name
         assert option.example or option.kind in SWITCHES, f"{option.name}: needs an example"
         if option.default is not None:  # a default reads as itself: the job holds parsed values
             assert option.parse(option.default, option.option) == option.default, option.name
