@@ -30,7 +30,9 @@ class Tolerances:
 class SeparatorConfig:
     """Overlap-minimisation constants (after sparrow's published defaults)."""
 
-    shrink_explore: float = 0.002  # strip shrink per successful step in exploration (tuned at 10-30 s)
+    shrink_explore: float = 0.002  # first strip shrink of exploration (tuned at 10-30 s)
+    shrink_explore_min: float = 0.0005  # exploration halves its shrink after failing, down to this
+    explore_attempts: int = 2  # separations (each after a disruption) at one length before a shorter shrink
     shrink_compress_max: float = 0.0005
     shrink_compress_min: float = 0.00001
     iterations_no_improve: int = 200
