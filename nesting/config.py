@@ -70,6 +70,7 @@ class NestConfig:
     iterations: int | None = None
     strategy: str = "auto"
     workers: int = 1
+    rounds: int = 1  # with workers > 1: rounds after which every worker continues from the best layout
     target_utilization: float = TARGET_UTILIZATION
     spacing: float = 0.0
     simplify_tolerance: float = 0.0
