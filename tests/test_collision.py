@@ -264,23 +264,3 @@ def test_windowed_lowest_position_agrees_with_the_whole_strip(outlines, zone):
         found = core.lowest_position(state, item, s)
         assert found is not None
         core.place(state, item, s, *found)
-
-
-def test_disruption_moves_the_pieces_nested_in_a_swapped_piece_with_it():
-    """sparrow's disruption swaps two large pieces; a small piece lying in one's concavity
-    goes along with it instead of being left to overlap the other."""
-    u_shape = Polygon([(0, 0), (300, 0), (300, 300), (200, 300), (200, 100), (100, 100), (100, 300), (0, 300)])
-    problem = _random_problem([u_shape, shapely.box(0, 0, 250, 200), shapely.box(0, 0, 60, 60)], 1)
-    sep = compaction.Separator(problem, bottom_left(problem, area_order(problem)), 1)
-    u, box, small = (list(problem.prep.item_piece).index(k) for k in range(3))
-    bounds = problem.collision.instance.bounds[sep.state.shape_of]
-    centre = sep.state.position[:3] + 0.5 * (bounds[:3, :2] + bounds[:3, 2:])
-    sep.state.position[small] += centre[u] - centre[small]  # into the U's slot
-    sep.core.refresh(sep.state)
-    u_placed = _collision_polygon(problem, sep.state.shape_of[u], *sep.state.position[u])
-    assert not u_placed.contains(Point(*centre[u]))  # the U's bounding-box centre is in its slot
-    before = sep.state.position.copy()
-    sep.disrupt()
-    moved = sep.state.position - before
-    assert np.abs(moved[u]).max() > 0
-    assert moved[small] == pytest.approx(moved[u]) and moved[box] == pytest.approx(-moved[u])

@@ -4,11 +4,8 @@ Fix the strip a little shorter than the best feasible marker, let pieces overlap
 colliding pieces one at a time to their least-overlap positions, with guided-local-search
 weights on pairs that keep colliding (Egeblad et al. 2007; Umetani et al. 2009; Gardeyn &
 Wauters' sparrow 2025). Overlap reaching zero gives a shorter feasible marker; failing that,
-the best infeasible state is disrupted (two large pieces swapped, with the small pieces nested
-in them) and separation goes on; failing again, exploration takes a shorter shrink step (a
-failed separation costs hundreds of rounds: on shirts, a fixed step spent most of the
-exploration failing at one length). Compression, at the end, tries small shrinks at random
-split lines.
+the best infeasible state is disrupted (two large pieces swapped) and separation goes on.
+Compression, at the end, tries small shrinks at random split lines.
 
 All per-sample work runs in `nesting.kernels.separate`; this module only orchestrates, in
 slices of a few dozen item moves so that a stop request is honoured within milliseconds.
@@ -149,29 +146,19 @@ class Separator:
                 break
         else:
             return
-        centres = self._centres()
-        delta = centres[b] - centres[a]
-        with_a, with_b = self._riders(a, b, areas, centres), self._riders(b, a, areas, centres)
-        self.state.position[with_a] += delta
-        self.state.position[with_b] -= delta
+        centre_a = self._centre(a)
+        centre_b = self._centre(b)
+        self.state.position[a] += centre_b - centre_a
+        self.state.position[b] += centre_a - centre_b
         self.core.refresh(self.state)
 
-    def _centres(self) -> np.ndarray:
-        n, bounds = self.n_movable, self.core.instance.bounds[self.state.shape_of[: self.n_movable]]
-        return self.state.position[:n] + 0.5 * (bounds[:, :2] + bounds[:, 2:])
-
-    def _riders(self, i, other, areas, centres) -> np.ndarray:
-        """Item i and the smaller items practically contained in it (their centres inside its
-        bounding box): small pieces nested in a large one's concavities move with it."""
-        box = self.core.instance.bounds[self.state.shape_of[i]] + np.tile(self.state.position[i], 2)
-        inside = ((centres[:, 0] > box[0]) & (centres[:, 0] < box[2]) & (centres[:, 1] > box[1])
-                  & (centres[:, 1] < box[3]) & (areas < areas[i]))
-        inside[other], inside[i] = False, True
-        return np.flatnonzero(inside)
+    def _centre(self, i) -> np.ndarray:
+        b = self.core.instance.bounds[self.state.shape_of[i]]
+        return self.state.position[i] + 0.5 * np.array([b[0] + b[2], b[1] + b[3]])
 
 
 def compact(problem, stop, listener, rng, start):
-    """Explore (shrink, separate, disrupt on failure, a shorter step after failing), then compress."""
+    """Explore (shrink by a fixed step, separate, disrupt on failure), then compress."""
     cfg = problem.config.separator
     sep = Separator(problem, start, int(rng.integers(2**63)))
     sep.fit()
