@@ -13,10 +13,10 @@ import numpy as np
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
-from nesting.fabric import Fabric, Margins
-from patterns.piece import Piece
+from nesting.fabric import Fabric, Margins, Repeat
+from patterns.piece import Match, Piece
 
-__all__ = ["Fabric", "Margins", "Marker", "MarkerRules", "PieceRules", "Placement", "near_rotation", "oriented",
+__all__ = ["Fabric", "Margins", "Match", "Repeat", "Marker", "MarkerRules", "PieceRules", "Placement", "near_rotation", "oriented",
            "placed_polygon"]
 
 
@@ -62,6 +62,10 @@ class PieceRules:
     angles a pattern allowed. ``quantity``/``mirrored_quantity`` are the copies in the marker;
     ``per_garment`` the same for one garment, when a size ratio multiplied them. ``outline`` is
     the grain-aligned outline every placed copy must be an image of.
+
+    On a spread of two plies (`nesting.spread`) each placed copy ``yields`` two pieces, a left
+    and a right; a half ``fold`` piece (its mirror line, in the outline's frame) lies with that
+    line on a fold edge and yields one whole piece. ``match`` is its stripe or check match.
     """
 
     id: str
@@ -76,10 +80,25 @@ class PieceRules:
     mirrored_quantity: int
     outline: Polygon
     per_garment: tuple[int, int] | None = None
+    yields: int = 1
+    fold: tuple[tuple[float, float], tuple[float, float]] | None = None
+    match: Match | None = None
 
     @property
     def demand(self) -> int:
         return self.quantity + self.mirrored_quantity
+
+    def garment_of(self, copy: int) -> int | None:
+        """Which garment of its size a placed copy is cut for (its bundle), if it is one garment's alone."""
+        if self.per_garment is None:
+            return None
+        q, m = self.per_garment
+        if self.yields == 1 and self.fold is None:  # copies are cut as placed, by hand
+            if q and copy < self.quantity:
+                return copy // q
+            return (copy - self.quantity) // m if m else None
+        per_garment = (q + m) / self.yields
+        return int(copy // per_garment) if per_garment >= 1 and float(per_garment).is_integer() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +108,8 @@ class MarkerRules:
     Live markers and files read from disk are checked against this one type. ``pieces`` is
     ``None`` for a file that states no rules (early marker/1): only its geometry is checked.
     ``sizes`` is the size ratio as ``((size, garments), ...)``, ``orientation`` the orientation
-    rules as the spec file states them.
+    rules as the spec file states them. ``sections`` are the shade sections' ``(start, end)``
+    along x, each holding whole garments (bundles); ``section_length`` the longest one allowed.
     """
 
     fabric: Fabric
@@ -99,6 +119,8 @@ class MarkerRules:
     shrinkage: tuple[float, float] = (0.0, 0.0)
     orientation: dict | None = None
     fabric_price: float | None = None
+    sections: tuple[tuple[float, float], ...] | None = None
+    section_length: float | None = None
 
     @property
     def size_ratio(self) -> dict[str, int] | None:

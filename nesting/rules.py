@@ -14,6 +14,7 @@ from pathlib import Path
 
 from shapely import affinity
 
+from nesting import spread
 from nesting.errors import SpecError
 from nesting.model import MarkerRules, PieceRules, near_rotation, oriented
 from nesting.spec import MarkerSpec, parse_rules, piece_key_matches, rule_step
@@ -189,6 +190,7 @@ def _extents(polygon) -> tuple[float, float]:
 def marker_rules(pieces, spec: MarkerSpec) -> MarkerRules:
     """The rules a marker of these (`apply`-ed) pieces is held to under ``spec``, as its file states them."""
     ratio = spec.size_ratio
+    fabric = spec.fabric
     stated = []
     for piece in pieces:
         rule = spec.orientation.resolve(piece.name, piece.id, piece.category)
@@ -197,8 +199,10 @@ def marker_rules(pieces, spec: MarkerSpec) -> MarkerRules:
         per_garment = None
         if ratio and piece.size in ratio:
             per_garment = (piece.quantity // ratio[piece.size], piece.mirrored_quantity // ratio[piece.size])
+        placed = spread.placed_pieces((piece,), fabric)[0]
         stated.append(PieceRules(piece.id, piece.name, piece.size, piece.category, piece.source, rotations, tilt,
-                                 piece.flip, piece.quantity, piece.mirrored_quantity, piece.outline, per_garment))
+                                 piece.flip, placed.quantity, placed.mirrored_quantity, piece.outline, per_garment,
+                                 spread.yields(piece, fabric), spread.fold_line(piece, fabric), piece.match))
     return MarkerRules(spec.fabric, spec.spacing, tuple(stated), spec.sizes, spec.shrinkage,
                        spec.orientation.as_dict(), spec.fabric_price)
 

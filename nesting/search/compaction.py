@@ -52,6 +52,8 @@ class Separator:
             step=np.array(step, dtype=np.float64), container_samples=int(self.cfg.container_samples),
             focused_samples=int(self.cfg.focused_samples), use_line_search=bool(self.cfg.line_search),
             check_losses=os.environ.get(CHECK_LOSSES_VARIABLE, "") not in ("", "0"),
+            ruled=prep.lattice is not None,
+            lattice=prep.lattice if prep.lattice is not None else np.full((1, 2, 2), -1.0),
         )
         self.rng = np.array([(rng_seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64 or 1], dtype=np.uint64)
 
@@ -92,6 +94,7 @@ class Separator:
         right_of = self.state.position[:n, 0] + 0.5 * (bounds[shapes, 0] + bounds[shapes, 2]) > split
         self.state.position[:n, 0][right_of] -= delta
         self.set_length(self.length - delta)
+        self.core.snap_all(self.state)
 
     def fit(self) -> None:
         """Close the strip on the rightmost piece."""
@@ -151,6 +154,7 @@ class Separator:
         self.state.position[a] += centre_b - centre_a
         self.state.position[b] += centre_a - centre_b
         self.core.refresh(self.state)
+        self.core.snap_all(self.state)
 
     def _centre(self, i) -> np.ndarray:
         b = self.core.instance.bounds[self.state.shape_of[i]]
