@@ -12,10 +12,12 @@ A rule is ``(phase, period)`` per axis: ``period`` `FREE` (< 0) for no rule, 0 f
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from nesting.config import Tolerances
+from nesting.errors import SpecError
 from nesting.model import Fabric, oriented
 from nesting.spread import fold_edge, fold_line, oriented_points
 from patterns.piece import Piece
@@ -82,3 +84,19 @@ def values(lo: float, hi: float, phase: float, period: float) -> np.ndarray:
     first = math.ceil((lo - phase) / period)
     last = math.floor((hi - phase) / period)
     return phase + period * np.arange(first, last + 1, dtype=np.float64) if last >= first else np.empty(0)
+
+
+def whole_repeats(marker):
+    """The marker lengthened to a whole number of repeats along (for spreading many plies on the repeat).
+
+    The pieces stay where they are; the last shade section, if any, ends with the marker.
+    """
+    rules = marker.effective_rules()
+    period = rules.fabric.repeat.along if rules.fabric.repeat is not None else None
+    if period is None:
+        raise SpecError("--round-to-repeat: the fabric has no repeat along the marker ([fabric.repeat] along)")
+    length = math.ceil(marker.length / period - 1e-9) * period
+    sections = rules.sections
+    if sections:
+        sections = (*sections[:-1], (sections[-1][0], length))
+    return replace(marker, length=length, rules=replace(rules, whole_repeats=True, sections=sections))

@@ -110,6 +110,7 @@ def rules_dict(rules: MarkerRules) -> dict:
                                                "offset_along": repeat.offset_along, "offset_across": repeat.offset_across},
         "sections": [list(section) for section in rules.sections] if rules.sections else None,
         "section_length": rules.section_length,
+        "whole_repeats": rules.whole_repeats,
         "pieces": pieces,
     }
 
@@ -236,7 +237,8 @@ def read_rules(rules: dict, width: float, path) -> MarkerRules:
         sections = tuple((_number(a, fail, "sections"), _number(b, fail, "sections")) for a, b in sections)
     return MarkerRules(Fabric(width, max_length, margins, zones, spread, repeat), spacing, pieces, sizes, shrinkage,
                        orientation, _optional_number(rules.get("fabric_price"), fail, "fabric_price"), sections,
-                       _optional_number(rules.get("section_length"), fail, "section_length"))
+                       _optional_number(rules.get("section_length"), fail, "section_length"),
+                       _bool(rules.get("whole_repeats", False), fail, "whole_repeats"))
 
 
 def _piece_rules(piece_id: str, entry, where: str, fail) -> PieceRules:
@@ -336,6 +338,12 @@ def _number(value, fail, name: str) -> float:
     if not finite_number(value):
         raise fail(name, f"must be a finite number, got {value!r}"[:300])
     return float(value)
+
+
+def _bool(value, fail, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise fail(name, f"must be true or false, got {value!r}"[:300])
+    return value
 
 
 def _optional_number(value, fail, name: str) -> float | None:

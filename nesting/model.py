@@ -110,6 +110,7 @@ class MarkerRules:
     ``sizes`` is the size ratio as ``((size, garments), ...)``, ``orientation`` the orientation
     rules as the spec file states them. ``sections`` are the shade sections' ``(start, end)``
     along x, each holding whole garments (bundles); ``section_length`` the longest one allowed.
+    ``whole_repeats``: the length is a whole number of repeats along, for multi-ply spreading.
     """
 
     fabric: Fabric
@@ -121,6 +122,7 @@ class MarkerRules:
     fabric_price: float | None = None
     sections: tuple[tuple[float, float], ...] | None = None
     section_length: float | None = None
+    whole_repeats: bool = False  # the length is a whole number of the fabric's repeats along
 
     @property
     def size_ratio(self) -> dict[str, int] | None:

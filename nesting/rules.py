@@ -16,9 +16,10 @@ from shapely import affinity
 
 from nesting import spread
 from nesting.errors import SpecError
+from nesting.fabric import finite_number
 from nesting.model import MarkerRules, PieceRules, near_rotation, oriented
 from nesting.spec import MarkerSpec, parse_rules, piece_key_matches, rule_step
-from patterns.piece import Annotations, Notch, Piece
+from patterns.piece import Annotations, Match, Notch, Piece
 
 
 def base_angles(rule: str) -> tuple[float, ...]:
@@ -86,6 +87,41 @@ def apply(pieces, spec: MarkerSpec) -> tuple[Piece, ...]:
             piece = scaled(piece, fx, fy)
         result.append(replace(piece, rotations=rotations, flip=flip))
     return tuple(result)
+
+
+MATCH_DIRECTIONS = {"across": (False, True), "along": (True, False), "both": (True, True)}
+
+
+def match_of(piece: Piece, direction: str, point, group: str | None, where: str) -> Match:
+    """A piece's stripe or check match: the directions and the point (`match_point`) in its frame."""
+    if direction not in MATCH_DIRECTIONS:
+        raise SpecError(f"{where}.match: must be one of {', '.join(MATCH_DIRECTIONS)}, got {direction!r}")
+    along, across = MATCH_DIRECTIONS[direction]
+    return Match(match_point(piece, point, f"{where}.match_point"), along, across, group)
+
+
+def match_point(piece: Piece, value, where: str) -> tuple[float, float]:
+    """``grain`` (the grain line's start), ``notch:N`` (the piece's N-th notch, from 1) or ``[x, y]``.
+
+    A point is in the piece's own frame as marker.json states its outline (mm, grain along +x).
+    """
+    if value is None:
+        raise SpecError(f"{where}: is required with match (grain, notch:N or [x, y]) for piece {piece.id}")
+    if isinstance(value, list | tuple) and len(value) == 2 and all(finite_number(v) for v in value):
+        return (float(value[0]), float(value[1]))
+    text = str(value).strip().lower()
+    if text == "grain":
+        if piece.annotations.grain_line is None:
+            raise SpecError(f"{where}: piece {piece.id} has no grain line to match at")
+        return tuple(map(float, piece.annotations.grain_line[0]))
+    if text.startswith("notch:") and text[6:].strip().isdigit():
+        k = int(text[6:])
+        notches = piece.annotations.notches
+        if not 1 <= k <= len(notches):
+            raise SpecError(f"{where}: piece {piece.id} has {len(notches)} notch{'es' * (len(notches) != 1)}, "
+                            f"no notch {k}")
+        return (notches[k - 1].x, notches[k - 1].y)
+    raise SpecError(f"{where}: must be grain, notch:N or [x, y], got {value!r}"[:300])
 
 
 def check_rule_keys(pieces, spec: MarkerSpec) -> None:

@@ -82,6 +82,12 @@ def check(rules: MarkerRules, placed, length: float, tolerances: Tolerances = To
         problems += piece_violations(rules, placed, tolerances)
         problems += fabric_violations(rules, placed, tolerances)
     problems += section_violations(rules, placed, length, tolerances)
+    if rules.whole_repeats:
+        period = rules.fabric.repeat.along if rules.fabric.repeat is not None else None
+        if period is None:
+            problems.append("rules.whole_repeats: the fabric states no repeat along the marker")
+        elif abs(length / period - round(length / period)) * period > tolerances.verify_distance * rules.fabric.width:
+            problems.append(f"length {length:g} is not a whole number of repeats of {period:g}")
     used = max((p.polygon.bounds[2] for p in placed), default=0.0)
     if used > length * (1 + 1e-9) + 1e-12:
         problems.append(f"pieces reach x = {used!r}, beyond the stated length {length!r}")
@@ -213,7 +219,7 @@ def section_violations(rules: MarkerRules, placed, length: float, tolerances: To
     slack = tolerances.verify_distance * rules.fabric.width
     sections = rules.sections
     problems = []
-    if abs(sections[0][0]) > slack or abs(sections[-1][1] - length) > slack * 10 + 1e-9 * length:
+    if abs(sections[0][0]) > slack or abs(sections[-1][1] - length) > slack:
         problems.append(f"sections: they run from {sections[0][0]:g} to {sections[-1][1]:g}, not over the marker "
                         f"(0 to {length:g})")
     for k, (start, end) in enumerate(sections):
