@@ -107,3 +107,18 @@ def check(pieces, fabric: Fabric) -> None:
             if not any(fold_edge(piece, r, m, fabric) for m in mirrors for r in piece.rotations_for(m)):
                 raise SpecError(f"piece {piece.id}: its mirror line cannot lie on the fold in any allowed rotation "
                                 "(it must run along the grain, at the edge of the half piece)")
+
+
+def check_unfolded(pieces, records, fabric: Fabric, path: str) -> None:
+    """A half piece the reader could not unfold cannot be cut on a spread without a fold: one line.
+
+    ``records`` are the import report's; the reader keeps such a piece as drawn and says why.
+    """
+    if fabric.fold_edges:
+        return
+    chosen = {(p.name, p.size) for p in pieces}
+    for record in records:
+        if record.data.get("unfold_failed") and (record.piece, record.data.get("size")) in chosen:
+            raise SpecError(f"{path}: piece {record.piece} (block {record.data.get('block')}): a half piece whose "
+                            f"mirror line cannot unfold it ({record.message.partition('): ')[2]}), so a "
+                            f"{fabric.spread} spread cannot cut it; use a folded or tubular spread")
