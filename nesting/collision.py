@@ -207,7 +207,8 @@ class CollisionCore:
             if dx >= 0:
                 x = lattice.snap(x, x, x1, px, dx)
                 while x <= beyond + dx and not self.is_free(state, item, shape, x, y):
-                    x += dx if dx > 0 else np.inf
+                    _, nearest = self.line_search(state, item, shape, x, y, 1)  # jump to the next free stretch
+                    x = lattice.snap(max(nearest, x + dx), x + dx, x1, px, dx) if dx > 0 else np.inf
             if x <= beyond + max(dx, 0.0) + 1.0 and self.is_free(state, item, shape, x, y) and (
                     best is None or (x, y) < best):
                 best = (float(x), float(y))

@@ -70,9 +70,9 @@ def snap(value: float, lo: float, hi: float, phase: float, period: float) -> flo
         return min(max(phase, lo), hi)
     v = phase + round((value - phase) / period) * period
     if v < lo:
-        v += math.ceil((lo - v) / period) * period
+        v = phase + math.ceil((lo - phase) / period) * period
     if v > hi:
-        v -= math.ceil((v - hi) / period) * period
+        v = phase + math.floor((hi - phase) / period) * period
     return v
 
 

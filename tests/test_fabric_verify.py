@@ -4,6 +4,7 @@ marker must be refused, each right one accepted (the oracle is the construction 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import affinity
@@ -107,3 +108,21 @@ def test_a_garment_across_sections_is_refused(split):
     assert any("across a section boundary" in p for p in check(rules, across, 1000.0))
     wrong_span = rules_of([front, back], Fabric(400.0), sizes=(("M", 2),), sections=((0.0, split), (split + 10, 1000.0)))
     assert any("does not follow" in p for p in check(wrong_span, right, 1000.0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.floats(-1e4, 1e4), lo=st.floats(-1e4, 1e4), span=st.floats(0, 1e4), phase=st.floats(-500, 500),
+       period=st.floats(0.5, 300))
+def test_snap_finds_the_nearest_lattice_value_in_range_like_the_kernel(value, lo, span, phase, period):
+    from nesting.kernels.separate import _on_rule
+    from nesting.lattice import snap, values
+
+    hi = lo + span
+    snapped = snap(value, lo, hi, phase, period)
+    assert snapped == pytest.approx(_on_rule(value, lo, hi, phase, period), abs=1e-9)
+    k = (snapped - phase) / period
+    assert abs(k - round(k)) < 1e-6  # on the lattice
+    inside = values(lo, hi, phase, period)
+    if len(inside):  # the slow oracle: the nearest of every lattice value in range
+        assert lo - 1e-6 <= snapped <= hi + 1e-6
+        assert abs(snapped - value) <= min(abs(inside - value)) + 1e-6

@@ -125,9 +125,9 @@ def _on_rule(value, lo, hi, phase, period):
         return _clamp(phase, lo, hi) if hi >= lo else phase
     v = phase + np.round((value - phase) / period) * period
     if v < lo:
-        v += np.ceil((lo - v) / period) * period
+        v = phase + np.ceil((lo - phase) / period) * period
     if v > hi:
-        v -= np.ceil((v - hi) / period) * period
+        v = phase + np.floor((hi - phase) / period) * period
     return v
 
 
