@@ -139,3 +139,27 @@ def test_sections_keep_each_garment_together():
         section_of.setdefault(garment, set()).add(k)
     assert all(len(ks) == 1 for ks in section_of.values()) and len(section_of) == 3
     assert math.isclose(sum(b - a for a, b in spans), marker.length)
+
+
+def test_the_marker_dxf_keeps_the_halves_mirror_lines_on_layer_6(tmp_path):
+    """Read back with dxfgrabber (not our writer's library): each half's block has its
+    layer-6 line on the fold; the fold edges are model-space lines; no layer 6 on an open marker."""
+    dxfgrabber = pytest.importorskip("dxfgrabber")
+    from nesting.export.dxf import write_dxf
+    from nesting.export.placed import from_marker
+
+    pieces = [half("H0", 300, 150, quantity=2), whole("SLEEVE", 120, 90, 1, 1)]
+    marker = nested(pieces, Fabric(320.0, spread="tubular"))
+    write_dxf(from_marker(marker), tmp_path / "m.dxf")
+    drawing = dxfgrabber.readfile(str(tmp_path / "m.dxf"))
+    mirror_lines = [e for block in drawing.blocks for e in block if e.layer == "6"]
+    assert len(mirror_lines) == 2  # the two halves, not the sleeve
+    for line in mirror_lines:
+        ys = {round(line.start[1], 6), round(line.end[1], 6)}
+        assert ys == {0.0} or ys == {320.0}
+    folds = [e for e in drawing.entities if e.layer == "FOLD"]
+    assert sorted(round(e.start[1], 6) for e in folds) == [0.0, 320.0]
+    open_marker = nested([whole("SLEEVE", 120, 90, 1, 1)], Fabric(320.0))
+    write_dxf(from_marker(open_marker), tmp_path / "open.dxf")
+    drawing = dxfgrabber.readfile(str(tmp_path / "open.dxf"))
+    assert not [e for block in drawing.blocks for e in block if e.layer == "6"]
