@@ -50,6 +50,8 @@ class CollisionCore:
             bounds=bounds, loss_scale=np.array(hulls, dtype=np.float64) ** 0.25, epsilon=0.01 * diameters,
             contact=float(contact), width=float(prep.width), margin_start=float(margins.start),
             margin_end=float(margins.end), margin_bottom=float(margins.bottom), margin_top=float(margins.top),
+            ruled=prep.lattice is not None,
+            lattice=prep.lattice if prep.lattice is not None else np.full((1, 2, 2), -1.0),
         )
         self._open_fit = [collision.inner_fit(self.instance, OPEN_LENGTH, s) for s in range(self.n_shapes)]
         self.lattice = prep.lattice  # position rules per shape (`nesting.lattice`), or None

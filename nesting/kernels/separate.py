@@ -35,8 +35,6 @@ class MoveSettings(NamedTuple):
     focused_samples: int  # samples near the item's current position per move
     use_line_search: bool  # exact NFP line searches through the best samples
     check_losses: bool  # debug: recompute every loss after every move and compare
-    ruled: bool  # some shape has a position rule (a fold pin, a stripe lattice): moves snap to it
-    lattice: np.ndarray  # (shapes, 2, 2) float64: per shape and axis (phase, period), period < 0 free, 0 a pin
 
 
 class Candidates(NamedTuple):
@@ -132,17 +130,17 @@ def _on_rule(value, lo, hi, phase, period):
 
 
 @njit(cache=True, nogil=True)
-def _snap(instance, moves, length, s, x, y):
-    """(x, y) moved onto shape s's position rule, if it has one."""
-    if not moves.ruled:
+def _snap(instance, length, s, x, y):
+    """(x, y) moved onto shape s's position rule (`Instance.lattice`), if it has one."""
+    if not instance.ruled:
         return x, y
     x0, y0, x1, y1 = inner_fit(instance, length, s)
-    rule = moves.lattice[s]
+    rule = instance.lattice[s]
     return _on_rule(x, x0, x1, rule[0, 0], rule[0, 1]), _on_rule(y, y0, y1, rule[1, 0], rule[1, 1])
 
 
 @njit(cache=True, nogil=True)
-def _descend(instance, state, rng, i, best, k, step, step_min, moves):
+def _descend(instance, state, rng, i, best, k, step, step_min):
     """Refine candidate k of item i in place: adaptive coordinate descent over x, y and the
     diagonals (sparrow's refinement)."""
     losses, shapes, xs, ys = best
@@ -160,7 +158,7 @@ def _descend(instance, state, rng, i, best, k, step, step_min, moves):
             dx, dy = step * 0.7071, -step * 0.7071
         improved = False
         for sign in (1.0, -1.0):
-            nx, ny = _snap(instance, moves, state.length, s, _clamp(x + sign * dx, x0, x1), _clamp(y + sign * dy, y0, y1))
+            nx, ny = _snap(instance, state.length, s, _clamp(x + sign * dx, x0, x1), _clamp(y + sign * dy, y0, y1))
             value = weighted_loss(instance, state, i, s, nx, ny, loss)
             if value < loss:
                 x, y, loss = nx, ny, value
@@ -197,16 +195,16 @@ def move_item(instance, state, moves, rng, i):
         else:
             x = _clamp(cx + (rand(rng) - 0.5) * width_i, x0, x1)
             y = _clamp(cy + (rand(rng) - 0.5) * height_i, y0, y1)
-        x, y = _snap(instance, moves, state.length, s, x, y)
+        x, y = _snap(instance, state.length, s, x, y)
         value = weighted_loss(instance, state, i, s, x, y, best.loss[_N_BEST - 1])
         _insert(best, value, s, x, y, step)
     for k in range(_N_BEST):
         if np.isfinite(best.loss[k]):
-            _descend(instance, state, rng, i, best, k, 0.25 * step, 0.02 * step, moves)
+            _descend(instance, state, rng, i, best, k, 0.25 * step, 0.02 * step)
     _sort(best)
     if not np.isfinite(best.loss[0]):
         return current  # nothing comparable was found: stay (cannot happen with finite weights)
-    _descend(instance, state, rng, i, best, 0, 0.01 * step, 0.001 * step, moves)
+    _descend(instance, state, rng, i, best, 0, 0.01 * step, 0.001 * step)
     s, x, y, loss = best.shape[0], best.x[0], best.y[0], best.loss[0]
     if loss > 0.0 and moves.use_line_search:
         # Exact line searches through the best candidates: an overlap-free slot on the same
@@ -221,7 +219,7 @@ def move_item(instance, state, moves, rng, i):
                 if not found:
                     continue
                 nx, ny = (c, by) if axis == 1 else (bx, c)
-                nx, ny = _snap(instance, moves, state.length, sk, nx, ny)
+                nx, ny = _snap(instance, state.length, sk, nx, ny)
                 value = weighted_loss(instance, state, i, sk, nx, ny, loss)
                 moved = abs(nx - bx) + abs(ny - by)
                 if value < loss or (value == 0.0 and moved < shift):
@@ -294,10 +292,9 @@ def warmup():
     instance, state = warmup_instance()
     rng = np.array([12345], dtype=np.uint64)
     for check in (False, True):
-        for ruled in (False, True):
-            lattice = np.array([[[0.0, -1.0], [1.0, 0.5]]])
-            moves = MoveSettings(np.array([0, 1, 2], dtype=np.int64), np.zeros(2, dtype=np.int64), np.ones(2), 2, 2, True,
-                                 check, ruled, lattice)
-            move_items(instance, state, moves, rng, np.arange(2))
+        moves = MoveSettings(np.array([0, 1, 2], dtype=np.int64), np.zeros(2, dtype=np.int64), np.ones(2), 2, 2, True, check)
+        move_items(instance, state, moves, rng, np.arange(2))
+        move_items(instance._replace(ruled=True, lattice=np.array([[[0.0, -1.0], [1.0, 0.5]]])), state, moves, rng,
+                   np.arange(2))
     update_weights(state, 1.2, 2.0, 0.95)
     shuffled(2, rng)

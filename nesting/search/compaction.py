@@ -52,8 +52,6 @@ class Separator:
             step=np.array(step, dtype=np.float64), container_samples=int(self.cfg.container_samples),
             focused_samples=int(self.cfg.focused_samples), use_line_search=bool(self.cfg.line_search),
             check_losses=os.environ.get(CHECK_LOSSES_VARIABLE, "") not in ("", "0"),
-            ruled=prep.lattice is not None,
-            lattice=prep.lattice if prep.lattice is not None else np.full((1, 2, 2), -1.0),
         )
         self.rng = np.array([(rng_seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64 or 1], dtype=np.uint64)
 
