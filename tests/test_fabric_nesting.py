@@ -145,8 +145,8 @@ def test_the_marker_dxf_keeps_the_halves_mirror_lines_on_layer_6(tmp_path):
     """Read back with dxfgrabber (not our writer's library): each half's block has its
     layer-6 line on the fold; the fold edges are model-space lines; no layer 6 on an open marker."""
     dxfgrabber = pytest.importorskip("dxfgrabber")
-    from nesting.export.dxf import write_dxf
-    from nesting.export.placed import from_marker
+    from export.dxf import write_dxf
+    from export.placed import from_marker
 
     pieces = [half("H0", 300, 150, quantity=2), whole("SLEEVE", 120, 90, 1, 1)]
     marker = nested(pieces, Fabric(320.0, spread="tubular"))
