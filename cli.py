@@ -94,7 +94,8 @@ def cmd_marker(args) -> int:
         units=args.units, workers=args.workers, spec=args.spec, spacing=args.spacing, margin=args.margin,
         rotations=args.rotations, tilt=args.tilt, flip=args.flip, shrinkage=args.shrinkage,
         fabric_price=args.fabric_price, sizes=args.sizes, fabric=args.fabric, layer=args.layer,
-        warm_start=args.warm_start, simplify=args.simplify, limits=tuple(args.limit),
+        warm_start=args.warm_start, simplify=args.simplify, limits=tuple(args.limit), spread=args.spread,
+        round_to_repeat=args.round_to_repeat,
     )
     stop.time_limit = args.time if args.time is not None else (None if args.iterations else NestConfig().default_time)
     started = time.perf_counter()
@@ -257,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--flip", action=argparse.BooleanOptionalAction, help="may pieces be mirrored")
     rules.add_argument("--shrinkage", help="fabric shrinkage in %% along,across the grain, e.g. 2,1")
     rules.add_argument("--fabric-price", type=float, help="fabric price per metre, for the cost per garment")
+    rules.add_argument("--spread", help="open, face-to-face, folded or tubular (--width is the width nested)")
+    rules.add_argument("--round-to-repeat", action="store_true", help="marker length a whole number of repeats")
     marker.set_defaults(run=cmd_marker)
 
     info = commands.add_parser("info", help="list the pieces of a pattern file and how it was read")

@@ -1,7 +1,7 @@
 """The marker specification: what a marker maker sets before nesting, as one frozen object.
 
 A spec names the pattern files, the size ratio, the fabric (width, table length, margins,
-clear zones), the spacing between pieces, the shrinkage compensation and the orientation
+clear zones, spread, stripe repeat, shade sections), the spacing between pieces, the shrinkage compensation and the orientation
 rules (rotation, tilt, flip; their types and parser are the engine's, `nesting.orientation`) for
 the fabric, overridable per category and per piece. It is read from TOML (`load`), and
 ``nest marker``'s options override it field by field (`with_options`).
@@ -19,7 +19,7 @@ from shapely.geometry import Polygon, box
 
 from export.options import PltTools
 from nesting.errors import SpecError, shown
-from nesting.fabric import Fabric, Margins
+from nesting.fabric import SPREADS, Fabric, Margins, Repeat
 from nesting.orientation import (
     OrientationRule,
     RuleSet,
@@ -58,12 +58,17 @@ class MarkerSpec:
     orientation: RuleSet = field(default_factory=RuleSet)
     plt_tools: PltTools | None = None  # [plt] tools: the cut file's tool per kind of output
     source: str = ""
+    spread: str = "open"  # open | face-to-face | folded | tubular (`nesting.spread`)
+    repeat: Repeat | None = None  # [fabric.repeat]: the stripe or check repeat
+    sections: int | None = None  # shade sections: this many ...
+    section_length: float | None = None  # ... or as few as keep each this long at most
+    round_to_repeat: bool = False  # the marker length a whole number of repeats along
 
     @property
     def fabric(self) -> Fabric:
         if self.width is None:
             raise SpecError(f"{self.label('fabric.width')}: is not given (the full fabric width)")
-        return Fabric(self.width, self.max_length, self.margins, self.zones)
+        return Fabric(self.width, self.max_length, self.margins, self.zones, self.spread, self.repeat)
 
     @property
     def size_ratio(self) -> dict[str, int] | None:
@@ -104,7 +109,9 @@ class MarkerSpec:
 # --- reading TOML ------------------------------------------------------------------------
 
 _TOP_KEYS = {"patterns", "sizes", "spacing", "shrinkage", "fabric", "rules", "plt"}
-_FABRIC_KEYS = {"width", "max_length", "margins", "zones", "code", "price"}
+_FABRIC_KEYS = {"width", "max_length", "margins", "zones", "code", "price", "spread", "repeat", "sections",
+                "section_length", "round_to_repeat"}
+_REPEAT_KEYS = {"along", "across", "offset_along", "offset_across"}
 
 
 def load(path) -> MarkerSpec:
@@ -159,9 +166,53 @@ def from_dict(document: dict, source: str = "", base: Path | None = None) -> Mar
         orientation=parse_rules(document.get("rules", {}), where),
         plt_tools=_plt_tools(document.get("plt", {}), where),
         source=source,
+        spread=parse_spread(fabric.get("spread", "open"), where("fabric.spread")),
+        repeat=_repeat(fabric["repeat"], where) if "repeat" in fabric else None,
+        sections=_count(fabric["sections"], where("fabric.sections")) if "sections" in fabric else None,
+        section_length=positive(fabric["section_length"], where("fabric.section_length"))
+        if "section_length" in fabric else None,
+        round_to_repeat=_flag(fabric.get("round_to_repeat", False), where("fabric.round_to_repeat")),
     )
+    if spec.sections is not None and spec.section_length is not None:
+        raise SpecError(f"{where('fabric.sections')}: give sections or section_length, not both")
     spec.check_fabric()
     return spec
+
+
+def parse_spread(value, name: str) -> str:
+    if value not in SPREADS:
+        raise SpecError(f"{name}: unknown spread {shown(value)}; spreads are {', '.join(SPREADS)}")
+    return value
+
+
+def _repeat(table, where) -> Repeat:
+    if not isinstance(table, dict):
+        raise SpecError(f"{where('fabric.repeat')}: must be a table with along and/or across")
+    known_fields(table, _REPEAT_KEYS, where, "fabric.repeat.")
+    if "along" not in table and "across" not in table:
+        raise SpecError(f"{where('fabric.repeat')}: give along and/or across (the repeat's periods)")
+    return Repeat(
+        positive(table["along"], where("fabric.repeat.along")) if "along" in table else None,
+        positive(table["across"], where("fabric.repeat.across")) if "across" in table else None,
+        _finite(table.get("offset_along", 0.0), where("fabric.repeat.offset_along")),
+        _finite(table.get("offset_across", 0.0), where("fabric.repeat.offset_across")),
+    )
+
+
+def _finite(value, name) -> float:
+    return parse_number(value, name, "must be a number")
+
+
+def _count(value, name) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_GARMENTS:
+        raise SpecError(f"{name}: must be a whole number in 1..{MAX_GARMENTS:g}, got {shown(value)}")
+    return value
+
+
+def _flag(value, name) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(f"{name}: must be true or false, got {shown(value)}")
+    return value
 
 
 def _plt_tools(table, where) -> PltTools | None:
@@ -173,7 +224,7 @@ def _plt_tools(table, where) -> PltTools | None:
 
 def with_options(spec: MarkerSpec, *, patterns=None, width=None, spacing=None, margin=None,
                  rotations=None, tilt=None, flip=None, shrinkage=None, sizes=None, fabric_code=None,
-                 fabric_price=None) -> MarkerSpec:
+                 fabric_price=None, spread=None, round_to_repeat=None) -> MarkerSpec:
     """The spec with each command-line option that is given (not ``None``) in place of its field.
 
     The options take the values ``nest marker`` parses (text or numbers); errors name the option.
@@ -195,6 +246,10 @@ def with_options(spec: MarkerSpec, *, patterns=None, width=None, spacing=None, m
         changes["fabric_code"] = _code(fabric_code, "--fabric")
     if fabric_price is not None:
         changes["fabric_price"] = non_negative(fabric_price, "--fabric-price")
+    if spread is not None:
+        changes["spread"] = parse_spread(spread, "--spread")
+    if round_to_repeat:
+        changes["round_to_repeat"] = True
     if rotations is not None or tilt is not None or flip is not None:
         override = OrientationRule(
             parse_rotations(rotations, "--rotations") if rotations is not None else None,

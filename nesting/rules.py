@@ -89,8 +89,30 @@ def apply(pieces, spec) -> tuple[Piece, ...]:
         flip = piece.flip if rule.flip is None else rule.flip
         if (fx, fy) != (1.0, 1.0):
             piece = scaled(piece, fx, fy)
-        result.append(replace(piece, rotations=rotations, flip=flip))
+        match = None
+        if rule.match is not None:
+            match = match_of(piece, rule.match, rule.match_point, rule.match_group, spec.label(_rule_name(spec, piece)))
+            _check_repeat(match, spec, piece)
+        result.append(replace(piece, rotations=rotations, flip=flip, match=match))
     return tuple(result)
+
+
+def _rule_name(spec, piece) -> str:
+    """The most particular rule table that speaks of this piece (for error messages)."""
+    keys = [key for key, _ in spec.orientation.pieces if piece_key_matches(key, piece.name, piece.id)]
+    if keys:
+        return f"rules.pieces.{keys[-1]}"
+    categories = [key for key, _ in spec.orientation.categories if key == piece.category]
+    return f"rules.categories.{categories[-1]}" if categories else "rules"
+
+
+def _check_repeat(match: Match, spec, piece) -> None:
+    repeat = spec.repeat
+    for wanted, period, name in ((match.along, repeat and repeat.along, "along"),
+                                 (match.across, repeat and repeat.across, "across")):
+        if wanted and period is None:
+            raise SpecError(f"{spec.label('fabric.repeat')}: piece {piece.id} is matched {name}, but the fabric has "
+                            f"no repeat {name} ([fabric.repeat] {name} = PERIOD)")
 
 
 MATCH_DIRECTIONS = {"across": (False, True), "along": (True, False), "both": (True, True)}
@@ -268,6 +290,11 @@ def resolution_violations(rules: MarkerRules) -> list[str]:
                             f"but the piece states {stated.rotations} +/-{stated.tilt:g}")
         if rule.flip is not None and rule.flip != stated.flip:
             problems.append(f"{label}: rules.orientation gives flip={rule.flip}, but the piece states flip={stated.flip}")
+        stated_match = None if stated.match is None else ((stated.match.along, stated.match.across), stated.match.group)
+        wanted = None if rule.match is None else (MATCH_DIRECTIONS.get(rule.match), rule.match_group)
+        if stated_match != wanted:
+            problems.append(f"{label}: rules.orientation gives match {rule.match} (group {rule.match_group}), but the "
+                            f"piece states {stated.match}")
     return problems
 
 

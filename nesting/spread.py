@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from nesting.config import Tolerances
 from nesting.errors import SpecError
-from nesting.fabric import PLIES, Fabric
+from nesting.fabric import FOLD_EDGES, PLIES, Fabric
 from nesting.model import oriented
 from patterns.piece import Piece
 
@@ -109,16 +109,16 @@ def check(pieces, fabric: Fabric) -> None:
                                 "(it must run along the grain, at the edge of the half piece)")
 
 
-def check_unfolded(pieces, records, fabric: Fabric, path: str) -> None:
+def check_unfolded(pieces, records, spread: str, path: str) -> None:
     """A half piece the reader could not unfold cannot be cut on a spread without a fold: one line.
 
     ``records`` are the import report's; the reader keeps such a piece as drawn and says why.
     """
-    if fabric.fold_edges:
+    if FOLD_EDGES.get(spread):
         return
     chosen = {(p.name, p.size) for p in pieces}
     for record in records:
         if record.data.get("unfold_failed") and (record.piece, record.data.get("size")) in chosen:
             raise SpecError(f"{path}: piece {record.piece} (block {record.data.get('block')}): a half piece whose "
                             f"mirror line cannot unfold it ({record.message.partition('): ')[2]}), so a "
-                            f"{fabric.spread} spread cannot cut it; use a folded or tubular spread")
+                            f"{spread} spread cannot cut it; use a folded or tubular spread")
