@@ -170,14 +170,17 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
 def nest_marker(pieces, spec: MarkerSpec, config: NestConfig, stop, listener, units: str, warm_start=None) -> Marker:
     """The verified marker of the spec's pieces: its spread's placements, in shade sections when
     asked, rounded to whole repeats when asked."""
+    if spec.round_to_repeat and (spec.repeat is None or spec.repeat.along is None):
+        raise SpecError(f"{spec.label('fabric.round_to_repeat')}: the fabric has no repeat along the marker "
+                        "([fabric.repeat] along = PERIOD)")
     stated = rules.marker_rules(pieces, spec)
-    placed = spread.placed_pieces(pieces, spec.fabric)
+    placed = spread.placed_pieces(pieces, spec.fabric, spec.label)
     options = {"input_name": ", ".join(Path(p).name for p in spec.patterns), "units": units}
     if spec.sections is not None or spec.section_length is not None:
         if warm_start is not None:
             raise SpecError("--warm-start: a marker in shade sections is nested section by section, from scratch")
         marker = nest_sections(placed, spec.fabric, config, stated, spec.sections, spec.section_length, stop=stop,
-                               listener=listener, **options)
+                               listener=listener, label=spec.label, **options)
     else:
         marker = nest(placed, spec.fabric, config, stop=stop, listener=listener,
                       warm_start=warm_start_placements(warm_start), rules=stated, **options)

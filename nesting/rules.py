@@ -265,7 +265,7 @@ def marker_rules(pieces, spec) -> MarkerRules:
         per_garment = None
         if ratio and piece.size in ratio:
             per_garment = (piece.quantity // ratio[piece.size], piece.mirrored_quantity // ratio[piece.size])
-        placed = spread.placed_pieces((piece,), fabric)[0]
+        placed = spread.placed_pieces((piece,), fabric, spec.label)[0]
         stated.append(PieceRules(piece.id, piece.name, piece.size, piece.category, piece.source, rotations, tilt,
                                  piece.flip, placed.quantity, placed.mirrored_quantity, piece.outline, per_garment,
                                  spread.yields(piece, fabric), spread.fold_line(piece, fabric), piece.match))

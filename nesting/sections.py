@@ -22,7 +22,7 @@ from nesting.verify import verify
 MAX_ATTEMPTS = 4  # for a section length: more sections after a section came out too long
 
 
-def bundles(pieces, rules: MarkerRules) -> dict:
+def bundles(pieces, rules: MarkerRules, label=str) -> dict:
     """``{(source, size, garment): [(piece index, copy), ...]}`` of the placements' copies."""
     stated = {r.id: r for r in rules.pieces}
     found = {}
@@ -31,7 +31,7 @@ def bundles(pieces, rules: MarkerRules) -> dict:
         for copy in range(piece.demand):
             garment = r.garment_of(copy)
             if garment is None:
-                raise SpecError(f"sections: piece {piece.id} copy {copy} serves more than one garment (a placement on "
+                raise SpecError(f"{label('fabric.sections')}: piece {piece.id} copy {copy} serves more than one garment (a placement on "
                                 f"a two-ply spread cutting pieces of two garments), so no section can hold its bundle; "
                                 "use a size ratio whose pairs stay within a garment")
             found.setdefault((r.source, r.size, garment), []).append((p, copy))
@@ -51,15 +51,15 @@ def deal(pieces, groups: dict, count: int) -> list[list]:
 
 
 def nest_sections(pieces, fabric, config, rules: MarkerRules, count: int | None = None,
-                  section_length: float | None = None, stop=None, listener=None, **nest_options) -> Marker:
+                  section_length: float | None = None, stop=None, listener=None, label=str, **nest_options) -> Marker:
     """A verified marker of ``pieces`` in shade sections: ``count`` of them, or as few as keep each
-    within ``section_length``."""
+    within ``section_length``. ``label`` names a spec field in errors."""
     if fabric.zones:
-        raise SpecError("sections: clear zones and shade sections together are not supported; give one of them")
-    groups = bundles(pieces, rules)
+        raise SpecError(f"{label('fabric.sections')}: clear zones and shade sections together are not supported; give one of them")
+    groups = bundles(pieces, rules, label)
     if count is not None:
         if not 1 <= count <= len(groups):
-            raise SpecError(f"sections: {count} sections for {len(groups)} garments; give 1..{len(groups)}")
+            raise SpecError(f"{label('fabric.sections')}: {count} sections for {len(groups)} garments; give 1..{len(groups)}")
         return _nested(pieces, fabric, config, rules, deal(pieces, groups, count), None, stop, listener, nest_options)
     usable = fabric.width - fabric.margins.bottom - fabric.margins.top
     area = sum(p.area * p.demand for p in pieces)
@@ -70,12 +70,12 @@ def nest_sections(pieces, fabric, config, rules: MarkerRules, count: int | None 
         if marker is not None:
             return marker
         count += 1
-    raise InfeasibleError(f"sections: no {count} sections kept each within the section length {section_length:g}")
+    raise InfeasibleError(f"{label('fabric.section_length')}: no {count} sections kept each within the section length {section_length:g}")
 
 
 def _nested(pieces, fabric, config, rules, dealt, section_length, stop, listener, nest_options, final=True):
     """Nest each section alone and lay them end to end; None if one is longer than ``section_length``."""
-    placements, spans, start = [], [], 0.0
+    placements, spans, start, stats = [], [], 0.0, []
     total_area = sum(pieces[p].area for copies in dealt for p, _ in copies)
     for k, copies in enumerate(dealt):
         last = k == len(dealt) - 1
@@ -93,6 +93,7 @@ def _nested(pieces, fabric, config, rules, dealt, section_length, stop, listener
                       listener=listener, **nest_options)
         if section_length is not None and marker.length > section_length and not final:
             return None
+        stats.append({**marker.stats, "elapsed_s": marker.elapsed_s})
         for placement in marker.placements:
             p, copy = copy_of[placement.piece][placement.copy]
             placements.append(Placement(p, copy, placement.rotation, placement.mirrored, placement.x + start,
@@ -100,15 +101,31 @@ def _nested(pieces, fabric, config, rules, dealt, section_length, stop, listener
         spans.append((start, start + marker.length, share))
         start += marker.length
     sections = tuple((a, b) for a, b, _ in spans)
+    merged = _summed(stats)
     marker = Marker(pieces=tuple(pieces), fabric=fabric, placements=tuple(placements), length=start, seed=config.seed,
+                    elapsed_s=merged.pop("elapsed_s", 0.0),
                     units=nest_options.get("units", "mm"), input=nest_options.get("input_name", ""),
                     target_utilization=config.target_utilization, spacing=config.spacing,
                     rules=replace(rules, sections=sections, section_length=section_length))
     if fabric.max_length is not None and marker.length > fabric.max_length:
         raise InfeasibleError(f"fabric.max_length: the sections need {marker.length:.1f} of length, more than the "
                               f"table's {fabric.max_length:g}")
-    marker.stats.update(sections=len(sections))
+    marker.stats.update(merged, sections=len(sections))
     return verify(marker, config.tolerances)
+
+
+def _summed(stats: list[dict]) -> dict:
+    """The sections' engine statistics as one marker's: times and counts added, flags any, names the first's."""
+    merged = {}
+    for one in stats:
+        for key, value in one.items():
+            if isinstance(value, bool):
+                merged[key] = merged.get(key, False) or value
+            elif isinstance(value, int | float):
+                merged[key] = merged.get(key, 0) + value
+            else:
+                merged.setdefault(key, value)
+    return merged
 
 
 def _section_pieces(pieces, copies):

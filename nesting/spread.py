@@ -75,9 +75,9 @@ def oriented_points(points, rotation: float, mirrored: bool) -> list[tuple[float
     return out
 
 
-def placed_pieces(pieces, fabric: Fabric) -> tuple[Piece, ...]:
+def placed_pieces(pieces, fabric: Fabric, label=str) -> tuple[Piece, ...]:
     """The pieces with their demand in placements on ``fabric``'s spread (`check` first)."""
-    check(pieces, fabric)
+    check(pieces, fabric, label)
     result = []
     for piece in pieces:
         n = yields(piece, fabric)
@@ -88,24 +88,25 @@ def placed_pieces(pieces, fabric: Fabric) -> tuple[Piece, ...]:
     return tuple(result)
 
 
-def check(pieces, fabric: Fabric) -> None:
-    """One line for the first piece the spread cannot cut as asked."""
+def check(pieces, fabric: Fabric, label=str) -> None:
+    """One line for the first piece the spread cannot cut as asked; ``label`` names a spec field
+    (``fabric.spread`` -> ``marker.toml: fabric.spread``)."""
     for where, reason in fabric.problems():
         if where == "spread" or where.startswith(("margins.", "repeat")):
-            raise SpecError(f"fabric.{where}: {reason}")
+            raise SpecError(f"{label('fabric.' + where)}: {reason}")
     for piece in pieces:
         if piece.folded and not fabric.fold_edges:
-            raise SpecError(f"piece {piece.id}: a half piece (mirror line) on a {fabric.spread} spread, which has no "
+            raise SpecError(f"{label('fabric.spread')}: piece {piece.id}: a half piece (mirror line) on a {fabric.spread} spread, which has no "
                             "fold: it must be unfolded (read it without keeping folds)")
         n = yields(piece, fabric)
         if piece.demand % n:
-            raise SpecError(f"piece {piece.id}: {piece.demand} cop{'y' if piece.demand == 1 else 'ies'} to cut, but each "
+            raise SpecError(f"{label('fabric.spread')}: piece {piece.id}: {piece.demand} cop{'y' if piece.demand == 1 else 'ies'} to cut, but each "
                             f"placement on a {fabric.spread} spread cuts {n} (a left and a right): give a size ratio "
                             "that makes it even")
         if fold_line(piece, fabric) is not None:
             mirrors = (False, True) if piece.flip else (False,)
             if not any(fold_edge(piece, r, m, fabric) for m in mirrors for r in piece.rotations_for(m)):
-                raise SpecError(f"piece {piece.id}: its mirror line cannot lie on the fold in any allowed rotation "
+                raise SpecError(f"{label('fabric.spread')}: piece {piece.id}: its mirror line cannot lie on the fold in any allowed rotation "
                                 "(it must run along the grain, at the edge of the half piece)")
 
 
