@@ -239,7 +239,7 @@ def check_fits(pieces, spec) -> None:
         longest = max(longest, min(w for w, h in extents if h <= usable * (1 + 1e-9)))
     if fabric.max_length is None:
         return
-    area = sum(p.area * p.demand for p in pieces)
+    area = sum(p.area * p.demand / spread.yields(p, fabric) for p in pieces)  # a two-ply placement cuts two
     needed = max(area / usable, longest) + m.start + m.end
     if needed > fabric.max_length:
         raise SpecError(

@@ -163,3 +163,17 @@ def test_the_marker_dxf_keeps_the_halves_mirror_lines_on_layer_6(tmp_path):
     write_dxf(from_marker(open_marker), tmp_path / "open.dxf")
     drawing = dxfgrabber.readfile(str(tmp_path / "open.dxf"))
     assert not [e for block in drawing.blocks for e in block if e.layer == "6"]
+
+
+def test_whole_repeats_lengthen_the_marker_and_its_last_section():
+    from nesting.lattice import whole_repeats
+    from nesting.verify import violations
+
+    pieces = [whole("FRONT", 310, 200, quantity=2), whole("BACK", 290, 220, quantity=2)]
+    fabric = Fabric(500.0, repeat=Repeat(along=37.0))
+    marker = nest_sections(pieces, fabric, NestConfig(iterations=5, seed=0), stated_rules(pieces, fabric, ratio=2),
+                           count=2)
+    rounded = whole_repeats(marker)
+    assert rounded.length >= marker.length and rounded.length / 37.0 == pytest.approx(round(rounded.length / 37.0))
+    assert rounded.effective_rules().sections[-1][1] == rounded.length and violations(rounded) == []
+    assert violations(replace(rounded, length=rounded.length + 5.0)) != []  # no longer whole repeats
