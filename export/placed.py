@@ -22,6 +22,7 @@ from shapely.geometry import Polygon
 
 from export.clip import clip_annotations
 from nesting.errors import MarkerFileError
+from nesting.fabric import FOLD_EDGES
 from nesting.markerfile import load, to_dict
 from nesting.model import Marker, oriented, placed_polygon
 from nesting.verify_file import verify_file
@@ -94,7 +95,8 @@ class PlacedMarker:
         rules = self.document.get("rules") or {}
         length, width = self.length, self.width
         edges = {"bottom": 0.0, "top": width}
-        found = {"FOLD": [((0.0, edges[e]), (length, edges[e])) for e in self.document.get("fold_edges") or ()],
+        folds = FOLD_EDGES.get(rules.get("spread"), ())  # the verified rules, not the informative top-level field
+        found = {"FOLD": [((0.0, edges[e]), (length, edges[e])) for e in folds],
                  "SECTION": [((end, 0.0), (end, width)) for _, end in (rules.get("sections") or [])[:-1]],
                  "REPEAT": []}
         repeat = rules.get("repeat") or {}
@@ -225,7 +227,8 @@ def _source_pieces(document, folder: Path) -> dict[tuple[str, str], Piece]:
                                   "differs), so its internal lines, drill holes and notches may not match the "
                                   "placed pieces: nest it again, or export with the pattern as it was")
         try:
-            pieces, _report = read_pieces(path, **({"keep_folds": True} if document.get("fold_edges") else {}))
+            folds = FOLD_EDGES.get((document.get("rules") or {}).get("spread"), ())
+            pieces, _report = read_pieces(path, **({"keep_folds": True} if folds else {}))
         except PatternError as exc:
             log.warning("%s: source pattern unreadable (%s); exporting without its marks", source, exc)
             continue

@@ -58,7 +58,7 @@ class CollisionCore:
 
     def ruled(self, shape: int) -> bool:
         """Does a position rule (a fold pin, a stripe lattice) bind this shape?"""
-        return self.lattice is not None and bool((self.lattice[shape, :, 1] >= 0).any())
+        return lattice.ruled(self.lattice, shape)
 
     def snap(self, state: LayoutState, shape: int, x: float, y: float) -> tuple[float, float]:
         """The position nearest (x, y) that keeps the shape's rule, inside the strip where one is."""
@@ -196,7 +196,7 @@ class CollisionCore:
         reach = state.position[placed, 0] + self.instance.nfp_bbox[state.shape_of[placed], shape, 2]
         beyond = max(float(reach.max()) if len(placed) else x0, x0) + 1.0  # every reference point past this is free
         if dy < 0:
-            for x in lattice.values(x0, max(beyond, x0) + dx, px, dx):
+            for x in lattice.values(x0, beyond + dx, px, dx):
                 found, y = self.line_search(state, item, shape, x, y0, 0)
                 if found and self.is_free(state, item, shape, x, y):
                     return (float(x), float(y))
@@ -211,8 +211,7 @@ class CollisionCore:
                 while x <= beyond + dx and not self.is_free(state, item, shape, x, y):
                     _, nearest = self.line_search(state, item, shape, x, y, 1)  # jump to the next free stretch
                     x = lattice.snap(max(nearest, x + dx), x + dx, x1, px, dx) if dx > 0 else np.inf
-            if x <= beyond + max(dx, 0.0) + 1.0 and self.is_free(state, item, shape, x, y) and (
-                    best is None or (x, y) < best):
+            if self.is_free(state, item, shape, x, y) and (best is None or (x, y) < best):
                 best = (float(x), float(y))
         return best
 

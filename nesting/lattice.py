@@ -57,6 +57,11 @@ def position_rule(piece: Piece, rotation: float, mirrored: bool, fabric: Fabric)
     return (axes[0], axes[1])
 
 
+def ruled(rules: np.ndarray | None, shape: int) -> bool:
+    """Does a position rule bind this shape? (``rules``: `nesting.geometry.Prepared.lattice`)"""
+    return rules is not None and bool((rules[shape, :, 1] >= 0).any())
+
+
 def on_lattice(value: float, phase: float, period: float, tolerance: float) -> bool:
     off = (value - phase) % period
     return min(off, period - off) <= tolerance
@@ -67,7 +72,7 @@ def snap(value: float, lo: float, hi: float, phase: float, period: float) -> flo
     if period < 0:
         return value
     if period == 0:  # a pin is its inner-fit edge (`nesting.geometry`): clamped, rounding cannot move it off
-        return min(max(phase, lo), hi)
+        return phase if hi < lo else min(max(phase, lo), hi)
     v = phase + round((value - phase) / period) * period
     if v < lo:
         v = phase + math.ceil((lo - phase) / period) * period

@@ -29,8 +29,8 @@ def shelf_layout(prep):
     x = float(max([start, *(float(zone[:, 0].max()) + 1.0 for zone in prep.zones)]))
     position = np.zeros((n_items, 2))
     order = sorted(range(n_items), key=lambda i: (-(boxes[choice[i]][2] - boxes[choice[i]][0]), i))
-    ruled = [i for i in order if _ruled(prep, choice[i])]
-    order = [i for i in order if not _ruled(prep, choice[i])]
+    ruled = [i for i in order if lattice.ruled(prep.lattice, choice[i])]
+    order = [i for i in order if not lattice.ruled(prep.lattice, choice[i])]
     y, column = float(low), 0.0
     for item in order:
         x0, y0, x1, y1 = boxes[choice[item]]
@@ -51,10 +51,6 @@ def shelf_layout(prep):
         position[item] = (rx, float(ys[0]))
         x = rx + boxes[s][2] + 1.0
     return Layout(choice, position)
-
-
-def _ruled(prep, shape) -> bool:
-    return prep.lattice is not None and bool((prep.lattice[shape, :, 1] >= 0).any())
 
 
 def _box(shape) -> tuple[float, float, float, float]:

@@ -177,3 +177,24 @@ def test_whole_repeats_lengthen_the_marker_and_its_last_section():
     assert rounded.length >= marker.length and rounded.length / 37.0 == pytest.approx(round(rounded.length / 37.0))
     assert rounded.effective_rules().sections[-1][1] == rounded.length and violations(rounded) == []
     assert violations(replace(rounded, length=rounded.length + 5.0)) != []  # no longer whole repeats
+
+
+def test_the_fallback_marker_keeps_folds_and_matches():
+    """The columns of bounding boxes written when the budget ends before the first marker."""
+    from nesting.engine import to_marker
+    from nesting.geometry import prepare
+    from nesting.search.base import Problem
+    from nesting.shelf import shelf_layout
+    from nesting.verify import violations
+
+    repeat = Repeat(along=40.0, across=30.0, offset_along=5.0)
+    match = Match((60.0, 45.0), along=True, across=True)
+    pieces = [half("H", 300, 150, quantity=2), replace(whole("FRONT", 200, 150, quantity=2), match=match),
+              whole("POCKET", 60, 50, quantity=4)]
+    fabric = Fabric(400.0, spread="tubular", repeat=repeat)
+    placed = spread.placed_pieces(pieces, fabric)
+    config = NestConfig()
+    prep = prepare(placed, fabric, config)
+    marker = replace(to_marker(Problem(prep, None, config), shelf_layout(prep)), rules=stated_rules(pieces, fabric, 1))
+    assert violations(marker) == []
+    match_point_on_lattice(marker, repeat)
