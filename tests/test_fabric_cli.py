@@ -105,6 +105,11 @@ def test_three_shade_sections(tmp_path):
         k = next(k for k, (a, b) in enumerate(sections) if a - 1e-6 <= min(xs) and max(xs) <= b + 1e-6)
         per_section[k].add(entry["name"])
     assert all(names == {"FRONT", "BACK", "SLEEVE", "NECKBAND"} for names in per_section)  # one garment each
+    plt = (tmp_path / "sections" / "marker.plt").read_text()
+    pen = plt[plt.index("SP2;"):plt.index("SP1;")]  # the pen draws each boundary across the fabric (40 units a mm)
+    for _, end in sections[:-1]:
+        x = round(end * 40)
+        assert f"PU{x},0;\nPD{x},60000;" in pen
 
 
 def _unfoldable(tmp_path) -> Path:
