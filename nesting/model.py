@@ -89,16 +89,25 @@ class PieceRules:
         return self.quantity + self.mirrored_quantity
 
     def garment_of(self, copy: int) -> int | None:
-        """Which garment of its size a placed copy is cut for (its bundle), if it is one garment's alone."""
-        if self.per_garment is None:
+        """The (first) garment of its size a placed copy is cut for; None without a size ratio.
+
+        On a two-ply spread a placement of a piece cut once per garment serves two garments:
+        the first of them is named (`MarkerRules.bundle_of` keeps such garments together).
+        """
+        if self.per_garment is None or not sum(self.per_garment):
             return None
         q, m = self.per_garment
         if self.yields == 1 and self.fold is None:  # copies are cut as placed, by hand
             if q and copy < self.quantity:
                 return copy // q
             return (copy - self.quantity) // m if m else None
-        per_garment = (q + m) / self.yields
-        return int(copy // per_garment) if per_garment >= 1 and float(per_garment).is_integer() else None
+        return copy * self.yields // (q + m)
+
+    @property
+    def garments_per_placement(self) -> int:
+        """How many garments one placed copy serves at most (2 for a once-per-garment piece on two plies)."""
+        total = sum(self.per_garment) if self.per_garment else 0
+        return -(-self.yields // total) if 0 < total < self.yields else 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +136,18 @@ class MarkerRules:
     @property
     def size_ratio(self) -> dict[str, int] | None:
         return None if self.sizes is None else dict(self.sizes)
+
+    def bundle_of(self, stated: PieceRules, copy: int) -> tuple | None:
+        """The bundle a placed copy belongs to: ``(source, size, k)``, the garments that must be cut together.
+
+        A bundle is one garment, or two where a two-ply placement serves two garments of a size
+        (one front per garment on a folded spread: the pair of garments goes together).
+        """
+        garment = stated.garment_of(copy)
+        if garment is None:
+            return None
+        span = max(r.garments_per_placement for r in self.pieces or () if (r.source, r.size) == (stated.source, stated.size))
+        return (stated.source, stated.size, garment // span)
 
 
 def own_rules(piece: Piece) -> PieceRules:

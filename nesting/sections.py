@@ -23,18 +23,17 @@ MAX_ATTEMPTS = 4  # for a section length: more sections after a section came out
 
 
 def bundles(pieces, rules: MarkerRules, label=str) -> dict:
-    """``{(source, size, garment): [(piece index, copy), ...]}`` of the placements' copies."""
+    """``{bundle: [(piece index, copy), ...]}`` of the placements' copies (`MarkerRules.bundle_of`)."""
     stated = {r.id: r for r in rules.pieces}
     found = {}
     for p, piece in enumerate(pieces):
         r = stated[piece.id]
         for copy in range(piece.demand):
-            garment = r.garment_of(copy)
-            if garment is None:
-                raise SpecError(f"{label('fabric.sections')}: piece {piece.id} copy {copy} serves more than one garment (a placement on "
-                                f"a two-ply spread cutting pieces of two garments), so no section can hold its bundle; "
-                                "use a size ratio whose pairs stay within a garment")
-            found.setdefault((r.source, r.size, garment), []).append((p, copy))
+            bundle = rules.bundle_of(r, copy)
+            if bundle is None:
+                raise SpecError(f"{label('fabric.sections')}: piece {piece.id} belongs to no garment of a size ratio, "
+                                "so shade sections cannot keep garments together; give the sizes")
+            found.setdefault(bundle, []).append((p, copy))
     return found
 
 
@@ -89,8 +88,9 @@ def _nested(pieces, fabric, config, rules, dealt, section_length, stop, listener
         if stop is not None:
             sub_stop = stop.share(share / max(1e-9, 1.0 - sum(s[2] for s in spans)))
             sub_stop.time_limit = sub_config.time_limit
-        marker = nest(sub_pieces, replace(fabric, max_length=None, margins=margins), sub_config, stop=sub_stop,
-                      listener=listener, **nest_options)
+        section_fabric = replace(fabric, max_length=None, margins=margins)
+        marker = nest(sub_pieces, section_fabric, sub_config, stop=sub_stop, listener=listener,
+                      rules=_section_rules(rules, sub_pieces, section_fabric), **nest_options)
         if section_length is not None and marker.length > section_length and not final:
             return None
         stats.append({**marker.stats, "elapsed_s": marker.elapsed_s})
@@ -112,6 +112,15 @@ def _nested(pieces, fabric, config, rules, dealt, section_length, stop, listener
                               f"table's {fabric.max_length:g}")
     marker.stats.update(merged, sections=len(sections))
     return verify(marker, config.tolerances)
+
+
+def _section_rules(rules: MarkerRules, sub_pieces, fabric) -> MarkerRules:
+    """The marker's rules for one section alone: its copies, its fabric; the garment counts are the whole's."""
+    stated = {r.id: r for r in rules.pieces}
+    pieces = tuple(replace(stated[p.id], quantity=p.quantity, mirrored_quantity=p.mirrored_quantity, per_garment=None)
+                   for p in sub_pieces)
+    return replace(rules, fabric=fabric, pieces=pieces, sizes=None, sections=None, section_length=None,
+                   whole_repeats=False)
 
 
 def _summed(stats: list[dict]) -> dict:

@@ -237,15 +237,14 @@ def section_violations(rules: MarkerRules, placed, length: float, tolerances: To
             problems.append(f"{p.label} lies across a section boundary (x {minx:.1f}..{maxx:.1f})")
             continue
         stated = stated_by_id.get(p.id)
-        garment = stated.garment_of(p.copy) if stated is not None else None
-        if garment is None:
-            problems.append(f"{p.label}: belongs to no one garment, so no section can hold its bundle")
+        bundle = rules.bundle_of(stated, p.copy) if stated is not None else None
+        if bundle is None:
+            problems.append(f"{p.label}: belongs to no garment of a size ratio, so no section can hold its bundle")
             continue
-        bundle = (stated.source, stated.size, garment)
         first = bundle_section.setdefault(bundle, (inside[0], p.label))
         if first[0] != inside[0]:
             problems.append(f"{p.label} is in section {inside[0] + 1}, but {first[1]} of the same garment "
-                            f"(size {stated.size}, garment {garment + 1}) is in section {first[0] + 1}")
+                            f"(size {stated.size}, bundle {bundle[2] + 1}) is in section {first[0] + 1}")
     return problems
 
 

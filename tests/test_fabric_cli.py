@@ -196,3 +196,19 @@ def test_a_marker_file_edited_off_its_rules_is_refused(tmp_path, capsys):
             first_front[key], other[key] = other[key], first_front[key]
     assert _tampered(tmp_path, sectioned, swap) == 2
     assert "of the same garment" in capsys.readouterr().err
+
+
+def test_the_svg_draws_the_fabric_lines(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    spec = spec_file(tmp_path, "check", '[sizes]\nM = 4\n[fabric]\nwidth = 750\nspread = "tubular"\nsections = 2\n'
+                                        '[fabric.repeat]\nalong = 100\nacross = 50\n')
+    out = tmp_path / "svg"
+    assert main(["marker", "--spec", str(spec), *FAST, "--formats", "json,svg", "--out", str(out)]) == 0
+    document = json.loads((out / "marker.json").read_text())
+    lines = ET.parse(out / "marker.svg").getroot().iter("{http://www.w3.org/2000/svg}line")
+    kinds = [line.get("class") for line in lines]
+    assert kinds.count("fold") == 2 and kinds.count("section") == 1
+    across = int(750 / 50) + 1
+    along = math.floor(document["length"] / 100) + 1
+    assert kinds.count("repeat") == across + along

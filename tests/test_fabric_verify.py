@@ -126,3 +126,18 @@ def test_snap_finds_the_nearest_lattice_value_in_range_like_the_kernel(value, lo
     if len(inside):  # the slow oracle: the nearest of every lattice value in range
         assert lo - 1e-6 <= snapped <= hi + 1e-6
         assert abs(snapped - value) <= min(abs(inside - value)) + 1e-6
+
+
+def test_on_two_plies_the_garments_a_placement_serves_stay_in_one_section():
+    # folded, 4 garments: one front a garment (2 placements, each cutting the fronts of two
+    # garments), a sleeve pair a garment (4 placements): bundles are garments {0, 1} and {2, 3}
+    fabric = Fabric(400.0, spread="folded")
+    front = stated("F", outline=box(0, 0, 100, 100), quantity=2, yields=2, per_garment=(1, 0))
+    sleeve = stated("S", outline=box(0, 0, 100, 100), quantity=4, yields=2, per_garment=(1, 1))
+    rules = rules_of([front, sleeve], fabric, sizes=(("M", 4),), sections=((0.0, 500.0), (500.0, 1000.0)))
+    right = [placed(front, 0, 0, 0), placed(sleeve, 0, 0, 150), placed(sleeve, 1, 200, 150),
+             placed(front, 1, 600, 0), placed(sleeve, 2, 600, 150), placed(sleeve, 3, 800, 150)]
+    assert check(rules, right, 1000.0) == []
+    # garment 1's sleeves in the second section, apart from the front it shares with garment 0
+    wrong = [*right[:2], placed(sleeve, 1, 800, 280), *right[3:]]
+    assert any("of the same garment" in p for p in check(rules, wrong, 1000.0))
