@@ -290,7 +290,8 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
                 while sent < len(job.events):
                     kind, payload = job.events[sent]
                     sent += 1
-                    yield f"event: {kind}\ndata: {json.dumps(payload)}\n\n"
+                    if payload is not None:  # (None: a drawing superseded by a newer one)
+                        yield f"event: {kind}\ndata: {json.dumps(payload)}\n\n"
                 if job.finished.is_set() and sent == len(job.events):
                     return
                 if await request.is_disconnected():

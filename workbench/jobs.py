@@ -24,6 +24,10 @@ _ids = itertools.count(1)
 class Job:
     """A search in a worker process. ``events`` only grows: ``(kind, payload)`` pairs of plain JSON data.
 
+    Of the drawings of the improving marker only the newest keeps its payload (an older one's
+    becomes None, skipped by the streams): a reader that keeps up sees them all, a late one
+    needs only the newest, and an hour's search does not pile up its drawings in memory.
+
     ``on_done(marker, folder)`` receives the final verified marker and the folder it was written
     to, and returns what the page needs to know of it (its id), merged into the done event;
     ``tidy(text)`` rewrites an error for the page (workspace paths shown relative).
@@ -33,7 +37,8 @@ class Job:
         self.id = str(next(_ids))
         self.folder = search.out
         self.status = RUNNING
-        self.events: list[tuple[str, dict]] = []
+        self.events: list[tuple[str, dict | None]] = []
+        self._drawing = None  # the index of the newest marker event
         self.finished = threading.Event()
         self._stop_requested = False
         self._ready = False  # the worker has sent its first event, so its signal handler is installed
@@ -79,6 +84,10 @@ class Job:
                     payload.update(self._on_done(marker, self.folder))
                 except Exception as exc:  # a bug on the server side: the page must still hear of it
                     kind, payload = FAILED, {"error": f"internal error: {exc!r}"}
+            if kind == "marker":
+                if self._drawing is not None:
+                    self.events[self._drawing] = (kind, None)
+                self._drawing = len(self.events)
             self.events.append((kind, payload))
             if kind == FAILED:
                 with contextlib.suppress(OSError):

@@ -206,10 +206,11 @@ function follow(jobId, title) {
     drawChart();
   });
   source.addEventListener("marker", (event) => {
+    // The improving marker, a few times a second: unverified until the last one (the job's result).
     const data = JSON.parse(event.data);
     state.progress.push([data.t, data.marker.utilization]);
     drawChart();
-    drawMarker(data.marker, [], true);
+    drawMarker(data.marker, [], data.verified ? "verified, writing the files…" : "searching… (unverified)");
   });
   source.addEventListener("done", async (event) => {
     source.close();
@@ -263,7 +264,8 @@ function drawChart() {
 
 const view = { box: null };
 
-function drawMarker(marker, involved, live = false) {
+function drawMarker(marker, involved, live = "") {
+  // ``live``: a job's drawing, not (yet) the stored marker, and what it is; no piece is selected in it.
   state.view = marker;
   state.involved = involved;
   state.target = marker.target_utilization ?? state.target;
@@ -296,7 +298,7 @@ function drawMarker(marker, involved, live = false) {
   $("marker-summary").textContent = `${marker.pieces.length} pieces, length ${marker.length.toFixed(1)} ${marker.units}`
     + ` on width ${marker.width}, utilization ${util} %`
     + (marker.utilization >= marker.target_utilization ? " (meets the target)" : ` (${gap} points below the target)`)
-    + (live ? " — searching…" : state.edited ? " — edited" : "");
+    + (live ? ` — ${live}` : state.edited ? " — edited" : "");
 }
 
 function describe(piece) {
