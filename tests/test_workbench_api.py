@@ -25,7 +25,7 @@ with warnings.catch_warnings():  # starlette announces a successor of httpx; the
 from nesting.verify_file import verify_file  # noqa: E402
 from patterns.errors import PatternError  # noqa: E402
 from patterns.info import pattern_info  # noqa: E402
-from workbench import create_app  # noqa: E402
+from workbench import create_app, runner  # noqa: E402
 
 TEE = Path(__file__).resolve().parents[1] / "patterns" / "examples" / "tee.dxf"
 SEARCH_SECONDS = 2
@@ -133,19 +133,62 @@ def test_changes_need_the_header_and_a_token_when_set(tmp_path):
     assert guarded.get("/api/files").status_code == 200
 
 
-def test_the_nest_job_streams_progress_and_writes_a_verified_marker(bench):
+def drawings(events) -> list[dict]:
+    return [payload for kind, payload in events if kind == "marker"]
+
+
+def assert_drawn_as_it_improves(events, pieces):
+    """More than one improving marker drawn while searching, each shorter than the last, each a
+    complete overlap-free layout by shapely; the last one drawn is the verified result."""
+    drawn = drawings(events)
+    *searching, final = drawn
+    assert len(searching) > 1 and not any(frame["verified"] for frame in searching) and final["verified"]
+    lengths = [frame["marker"]["length"] for frame in drawn]
+    assert all(later < earlier for earlier, later in zip(lengths, lengths[1:-1])) and lengths[-1] <= lengths[-2]
+    times = [frame["t"] for frame in searching]  # of the improvements drawn: each came after the last frame was sent
+    assert times == sorted(times) and len(times) <= (times[-1] - times[0]) / runner.FRAME_INTERVAL + 2  # (throttled)
+    for frame in searching:
+        shapes = polygons(frame["marker"])
+        assert len(shapes) == pieces
+        assert not any(shapes[i].intersection(shapes[j]).area > 1e-6 * min(shapes[i].area, shapes[j].area)
+                       for i in range(pieces) for j in range(i + 1, pieces))
+    return final["marker"]
+
+
+def test_the_nest_job_draws_the_marker_as_it_improves_and_writes_a_verified_one(bench):
     kinds = [kind for kind, _ in bench["events"]]
-    assert kinds[-1] == "done" and "progress" in kinds and "marker" in kinds
-    lengths = [payload["marker"]["length"] for kind, payload in bench["events"] if kind == "marker"]
-    assert lengths == sorted(lengths, reverse=True)  # each marker drawn is at least as short as the last
+    assert kinds[-1] == "done" and "progress" in kinds
+    final = assert_drawn_as_it_improves(bench["events"], 10)
     times = [payload["t"] for kind, payload in bench["events"] if kind == "progress"]
     assert times == sorted(times)
     folder = bench["workspace"] / bench["events"][-1][1]["folder"]
     assert {p.name for p in folder.iterdir()} == {f"marker.{f}" for f in ("json", "png", "dxf", "plt", "svg", "pdf")}
     assert verify_file(folder / "marker.json") == []
     document = json.loads((folder / "marker.json").read_text())
-    assert len(document["pieces"]) == 10 and document["length"] == pytest.approx(lengths[-1])
+    assert len(document["pieces"]) == 10 and document["length"] == pytest.approx(final["length"])
+    assert [p["polygon"] for p in document["pieces"]] == [p["polygon"] for p in final["pieces"]]
     assert document["rules"]["sizes"] == {"M": 2}
+
+
+def test_a_portfolio_job_draws_the_global_best(bench):
+    client = bench["client"]
+    job = client.post("/api/jobs", json={"pattern": "uploads/tee.dxf", "width": 1500, "sizes": "M=2",
+                                         "time": SEARCH_SECONDS + 1, "workers": 2}).json()
+    events = events_of(client, job["job_id"])
+    assert events[-1][0] == "done", events[-1]
+    assert_drawn_as_it_improves(events, 10)
+    assert verify_file(bench["workspace"] / events[-1][1]["folder"] / "marker.json") == []
+
+
+def test_a_late_reader_gets_only_the_newest_drawing(bench):
+    client = bench["client"]
+    job = client.post("/api/jobs", json={"pattern": "uploads/tee.dxf", "width": 1500, "sizes": "M=2",
+                                         "time": SEARCH_SECONDS}).json()
+    app_job = client.app.state.workbench.job(job["job_id"])
+    assert app_job.finished.wait(120)
+    events = events_of(client, job["job_id"])  # after the end: the superseded drawings are gone
+    assert [frame["verified"] for frame in drawings(events)] == [True]
+    assert [kind for kind, _ in app_job.events].count("marker") > 1  # (they were there, and were let go)
 
 
 def test_bad_nest_options_are_one_line_errors(bench):
