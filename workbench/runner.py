@@ -117,21 +117,33 @@ class _Live(Listener):
 
 
 def run(search: Search, events) -> None:
-    """The worker's entry point: every outcome is one event on ``events``, the last being done or failed."""
+    """The worker's entry point for a marker: nest, verify, write; the marker drawn last is the verified one."""
+
+    def job(stop: Stop):
+        stop.time_limit = search.time
+        marker = _search(search, events, stop)
+        written = write_all(marker, search.out, search.formats)
+        events.put(("marker", {"t": marker.elapsed_s, "verified": True, "marker": view(marker)}, None))
+        return {"files": [p.name for p in written], "interrupted": stop.requested}, marker
+
+    work(events, job)
+
+
+def work(events, job) -> None:
+    """What a worker process does around its ``job(stop) -> (payload, result)``: a stop on SIGINT
+    and SIGTERM (from the server), and every outcome one event, the last being done or failed."""
     # The server starts this process daemonic (it ends with the server), and multiprocessing
-    # refuses children to a daemonic process: a portfolio (workers > 1) needs them.
+    # refuses children to a daemonic process: a portfolio or a plan's nestings need them.
     multiprocessing.current_process().daemon = False
-    stop = Stop(time_limit=search.time)
+    stop = Stop()
     signal.signal(signal.SIGINT, lambda signum, frame: stop.request())
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.request())
     events.put(("message", {"text": "searching"}, None))  # the first event: from now on a stop is heard
     try:
-        marker = _search(search, events, stop)
-        written = write_all(marker, search.out, search.formats)
-        events.put(("marker", {"t": marker.elapsed_s, "verified": True, "marker": view(marker)}, None))
-        events.put(("done", {"files": [p.name for p in written], "interrupted": stop.requested}, marker))
+        payload, result = job(stop)
+        events.put(("done", payload, result))
     except VerificationError as exc:
-        events.put(("failed", {"error": f"internal error: the final check refused the marker (a bug): {exc}",
+        events.put(("failed", {"error": f"internal error: the final check refused the result (a bug): {exc}",
                                "detail": traceback.format_exc()}, None))
     except (PatternError, NestingError, OSError) as exc:
         events.put(("failed", {"error": str(exc)}, None))
