@@ -417,9 +417,14 @@ async function loadPlan(planId) {
     const figure = document.createElement("figure");
     figure.dataset.marker = path;
     const caption = document.createElement("figcaption");
+    const spread = plan.lays.filter((lay) => lay.marker === path);
     caption.textContent = `${markerName(path)}: ${marker.pieces.length} pieces, length ${marker.length.toFixed(1)} `
-      + `${marker.units}, utilization ${percent(marker.utilization)}`;
-    const svg = el("svg", { viewBox: `0 0 ${marker.length} ${marker.width}` });
+      + `${marker.units}, utilization ${percent(marker.utilization)}; `
+      + spread.map((lay) => `lay ${plan.lays.indexOf(lay) + 1}: ${plies(lay.plies)} ${lay.plies === 1 ? "ply" : "plies"}`).join(", ");
+    // one scale for all: the cutting table (grey) in the fabric's width, the marker on it (white)
+    const table = Math.max(plan.limits.table_length, marker.length);
+    const svg = el("svg", { viewBox: `0 0 ${table} ${marker.width}`, preserveAspectRatio: "xMinYMid meet" });
+    el("title", {}, svg).textContent = `on the ${plan.limits.table_length} mm table`;
     const world = el("g", { transform: `matrix(1 0 0 -1 0 ${marker.width})` }, svg);
     el("rect", { x: 0, y: 0, width: marker.length, height: marker.width, class: "fabric" }, world);
     for (const piece of marker.pieces) {
