@@ -46,7 +46,8 @@ def test_every_improvement_comes_with_its_layout(workers):
     assert lengths == sorted(lengths, reverse=True)
     for length, utilization, layout in heard.reports:
         drawn = to_marker(problem, layout)
-        assert sorted((p.piece, p.copy) for p in drawn.placements) == sorted((p.piece, p.copy) for p in marker.placements)
+        copies = sorted((p.piece, p.copy) for p in drawn.placements)
+        assert copies == sorted((p.piece, p.copy) for p in marker.placements)
         assert _outside_the_fabric(drawn) == [] and _independent_overlaps(drawn) == []
         assert problem.length_of(layout) / problem.prep.scale == pytest.approx(length)
         assert problem.utilization_at(problem.length_of(layout)) == pytest.approx(utilization)

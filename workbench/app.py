@@ -402,7 +402,8 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
         search = plans.PlanSearch(order=str(path), out=str(bench.workspace.new_plan_folder(path.stem)),
                                   time=time_s, workers=workers, seed=seed)
         job = bench.start(search, target=plans.run)
-        return JSONResponse({"job_id": job.id, "folder": Path(job.folder).name, "order": path.relative_to(root).as_posix()})
+        return JSONResponse({"job_id": job.id, "folder": Path(job.folder).name,
+                             "order": path.relative_to(root).as_posix()})
 
     @api
     async def plan_view(request: Request):
