@@ -149,6 +149,10 @@ def unique_ids(groups) -> tuple[Piece, ...]:
     return tuple(p for _, pieces in groups for p in pieces)
 
 
+def _from_file(piece) -> str:
+    return f" (of {Path(piece.source).name})" if piece.source else ""
+
+
 def check_fits(pieces, spec: MarkerSpec) -> None:
     """Fail before nesting when the fabric cannot hold a piece, or the table the whole marker.
 
@@ -166,7 +170,7 @@ def check_fits(pieces, spec: MarkerSpec) -> None:
         across = min(h for _, h in extents)
         if across > usable * (1 + 1e-9):
             raise SpecError(
-                f"{spec.label('fabric.width')}: piece {piece.id} does not fit: it needs {across:.1f} in its narrowest "
+                f"{spec.label('fabric.width')}: piece {piece.id}{_from_file(piece)} does not fit: it needs {across:.1f} in its narrowest "
                 f"allowed rotation, the fabric is {fabric.width:g} wide ({usable:g} between the margins)"
             )
         longest = max(longest, min(w for w, h in extents if h <= usable * (1 + 1e-9)))

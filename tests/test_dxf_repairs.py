@@ -240,6 +240,21 @@ def test_grid_of_lines_reads_as_its_outline_quickly(tmp_path):
     assert piece.outline.equals(Polygon(rectangle(0, 0, 50, 50)))
 
 
+def test_lines_from_edge_to_edge_are_the_pieces_internal_lines(tmp_path):
+    doc, msp = generic_doc()
+    for k in range(6):
+        msp.add_line((0, 50 * k), (250, 50 * k))
+        msp.add_line((50 * k, 0), (50 * k, 250))
+    doc.saveas(tmp_path / "g.dxf")
+    (piece,), report = read_dxf(tmp_path / "g.dxf")
+    assert piece.outline.equals(Polygon(rectangle(0, 0, 250, 250)))
+    across = {tuple(map(tuple, np.round(np.asarray(line)[[0, -1]], 6))) for line in piece.annotations.internal_lines}
+    drawn = {((0.0, 50.0 * k), (250.0, 50.0 * k)) for k in range(1, 5)} | \
+            {((50.0 * k, 0.0), (50.0 * k, 250.0)) for k in range(1, 5)}
+    assert {tuple(sorted(line)) for line in across} == {tuple(sorted(line)) for line in drawn}
+    assert "open-lines" not in codes(report)
+
+
 def test_self_inserting_block_hits_the_insert_limit(tmp_path):
     doc, msp = generic_doc()
     block = doc.blocks.new("BOMB")

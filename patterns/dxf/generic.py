@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 
 from patterns.dxf.assemble import Draft, RawNotch, build_piece
 from patterns.dxf.loops import UnreadableEntity, check_contour_count, contours, explode, nearest_open_ends
@@ -74,7 +74,7 @@ def read_generic(doc, path: Path, scale: float, options, report) -> list:
             raise PatternError(path, str(problem), piece=name) from None
         report["vertices_removed"] += removed
         report_repair(report, repaired[shell], name)
-        inside = [c.points for c in chains if outline.contains(Point(c.points[len(c.points) // 2]))]
+        inside = [c.points for c in chains if outline.contains(_halfway(c.points))]
         lines_placed += len(inside)
         notches = tuple(RawNotch(s.base[0], s.base[1], s.length, 4) for s in repaired[shell].slits)
         draft = Draft(id=name, name=name, outline=outline, source=str(path), internal_lines=tuple(inside),
@@ -85,6 +85,12 @@ def read_generic(doc, path: Path, scale: float, options, report) -> list:
              count=len(chains) - lines_placed)
     note(report, Code.NO_GRAIN, "no grain lines in a generic DXF: pieces keep their drawn orientation")
     return pieces
+
+
+def _halfway(points: np.ndarray) -> Point:
+    """The point halfway along an open line: its middle vertex may lie on the piece's edge
+    (a line drawn across a piece from edge to edge has no other vertex)."""
+    return LineString(points).interpolate(0.5, normalized=True)
 
 
 def _hole_candidates(rings, options) -> set[int]:
