@@ -480,6 +480,23 @@ def test_a_tampered_plan_is_neither_shown_nor_offered(planned):
         path.write_text(original)
 
 
+def test_a_stopped_plan_keeps_the_best_verified_plan(planned):
+    from planning.verify import verify_plan
+
+    client, workspace = planned["client"], planned["workspace"]
+    job = client.post("/api/plans", json={"name": "tee-order.toml", "order": ORDER, "time": 30}).json()
+    events = client.app.state.workbench.job(job["job_id"]).events
+    started = time.monotonic()
+    while not any(kind == "message" and "best plan" in payload["text"] for kind, payload in events):
+        assert time.monotonic() - started < 120, events  # (the first plan: the baselines are nested)
+        time.sleep(0.2)
+    client.post(f"/api/jobs/{job['job_id']}/stop")
+    events = events_of(client, job["job_id"])
+    assert events[-1][0] == "done" and events[-1][1]["interrupted"] is True, events[-1]
+    assert time.monotonic() - started < 180
+    assert verify_plan(workspace / events[-1][1]["folder"] / "plan.json") == []
+
+
 @pytest.mark.parametrize("change, expected", [
     (lambda text: text.replace("L = 4", "XXL = 4"), "tee-order.toml: order.XXL: "),
     (lambda text: text.replace("[order]", "[sizes]\nS = 1\n\n[order]"), "tee-order.toml: sizes: "),
