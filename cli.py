@@ -7,12 +7,31 @@ cannot fit), reported as one line on stderr; 1 an internal error (a bug), with i
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import signal
 import sys
 import time
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.catalog import BenchmarkError
+from benchmarks.run import run_benchmark
+from export import DEFAULT_FORMATS, cut_summary, export_file, parse_formats
+from export.options import ExportOptions, PltTools
+from jobs.batch import ERROR, FAILED, BatchInterrupted, load_jobs, run_batch, summary_table
+from jobs.batch.progress import BatchProgress
+from jobs.marker import MarkerJob, run
+from nesting.atomic import check_folder, staged_folder
+from nesting.config import DEFAULT_CONFIG, NestConfig
+from nesting.errors import Abandoned, NestingError, VerificationError, was_abandoned
+from nesting.report import summary_text
+from nesting.search.base import Listener, Stop
+from nesting.verify_file import verify_file
+from patterns.errors import PatternError
+from patterns.info import format_table, pattern_info
 
 USER_ERROR, INTERNAL_ERROR = 2, 1
 
@@ -27,8 +46,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _progress_listener(quiet: bool):
-    from nesting.search.base import Listener
-
     class Progress(Listener):
         """Prints improvements, at most about one line a second (compression finds many tiny ones)."""
 
@@ -53,8 +70,6 @@ def _interruptible_stop(time_limit, iterations):
     Until the search has a marker (reading the input, building the first one) the stop is
     urgent: the signal abandons that work at once (see `Stop`).
     """
-    from nesting.search.base import Stop
-
     stop = Stop(time_limit=time_limit, iterations=iterations, urgent="while reading the input")
 
     def handler(signum, frame):
@@ -71,12 +86,7 @@ def _interruptible_stop(time_limit, iterations):
 
 
 def cmd_marker(args) -> int:
-    stop = _interruptible_stop(None, args.iterations)  # first: the engine's imports take a second
-
-    from nesting.config import NestConfig
-    from nesting.export import cut_summary, parse_formats
-    from nesting.job import MarkerJob, run
-    from nesting.report import summary_text
+    stop = _interruptible_stop(None, args.iterations)  # first: reading the input is abandoned at once
 
     job = MarkerJob(
         input=args.input, out=args.out, width=args.width, time=args.time, iterations=args.iterations,
@@ -103,10 +113,6 @@ def cmd_marker(args) -> int:
 
 
 def cmd_info(args) -> int:
-    import json
-
-    from patterns.info import format_table, pattern_info
-
     info = pattern_info(args.input, units=args.units, layer=args.layer, keep_folds=args.keep_folds or None)
     if not args.json:
         print(format_table(info))
@@ -118,8 +124,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from nesting.verify_file import verify_file
-    from planning.verify import is_plan, verify_plan
+    from planning.verify import is_plan, verify_plan  # deferred: planning loads scipy, a slow import
 
     problems = verify_plan(args.marker) if is_plan(args.marker) else verify_file(args.marker, instance=args.instance)
     if problems:
@@ -131,17 +136,10 @@ def cmd_verify(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from nesting.export import cut_summary, export_file, parse_formats
-    from nesting.export.options import ExportOptions, PltTools
-
     options = ExportOptions(
         dxf_exploded=args.dxf_exploded, plt_rotation=args.plt_rotation, plt_tools=PltTools.parse(args.plt_tools),
         pdf_page=args.pdf_page, pdf_tiled=args.pdf_tiled,
     )
-    from pathlib import Path
-
-    from nesting.atomic import check_folder, staged_folder
-
     formats = parse_formats(args.formats)
     out = check_folder(args.out)
     source = Path(args.marker).resolve()
@@ -154,11 +152,6 @@ def cmd_export(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from pathlib import Path
-
-    from nesting.batch import ERROR, FAILED, BatchInterrupted, load_jobs, run_batch, summary_table
-    from nesting.batch.progress import BatchProgress
-
     jobs = load_jobs(args.jobs, args.out)
     progress = BatchProgress(len(jobs), sys.stderr)
     for number in (signal.SIGINT, signal.SIGTERM):  # SIGTERM too: the batch ends its workers and says what it wrote
@@ -185,8 +178,7 @@ def cmd_batch(args) -> int:
 def cmd_plan(args) -> int:
     stop = _interruptible_stop(None, None)  # first: reading the order is abandoned at once
 
-    from nesting.atomic import check_folder
-    from planning import load_order, plan
+    from planning import load_order, plan  # deferred: scipy is a slow import, only planning needs it
     from planning.output import PLAN_FILES, write_plan
 
     order = load_order(args.order)
@@ -204,11 +196,6 @@ def cmd_plan(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    import math
-
-    from benchmarks.catalog import BenchmarkError
-    from benchmarks.run import run_benchmark
-
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if not 0 < args.time < math.inf:
         raise UserError(f"nest bench: --time must be a finite number of seconds > 0, got {args.time:g}")
@@ -225,7 +212,7 @@ def cmd_bench(args) -> int:
 
 def cmd_serve(args) -> int:
     try:
-        from workbench import serve
+        from workbench import serve  # deferred: the web extra (starlette, uvicorn) is optional
     except ImportError as exc:
         raise UserError(f"nest serve needs the web extra: pip install '.[web]' ({exc})") from None
     serve(args.host, args.port, args.workspace)
@@ -233,9 +220,6 @@ def cmd_serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from nesting.config import DEFAULT_CONFIG
-    from nesting.export import DEFAULT_FORMATS
-
     parser = _Parser(prog="nest", description="Nest garment pattern pieces into short, verified markers.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -339,9 +323,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from nesting.errors import Abandoned, NestingError, VerificationError, was_abandoned
-    from patterns.errors import PatternError
-
     try:
         args = build_parser().parse_args(argv)
         return _report_closed_stdout(args.run, args)
@@ -371,8 +352,6 @@ def _report_closed_stdout(run, args) -> int:
     Every file is written before anything is printed, so the outcome stands: the lost summary is
     said on stderr, and stdout is pointed at /dev/null so the interpreter's last flush is quiet.
     """
-    import os
-
     try:
         code = run(args)
         sys.stdout.flush()

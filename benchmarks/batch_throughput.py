@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from benchmarks.machine import describe, describe_text
+from jobs.batch import OK, load_jobs, run_batch
 from nesting.atomic import write_text
-from nesting.batch import OK, load_jobs, run_batch
 
 INSTANCES = Path(__file__).resolve().parent / "instances"
 DEFAULT_INSTANCES = ("jakobs1", "jakobs2", "shapes0", "shapes1", "fu", "dagli")

@@ -16,9 +16,9 @@ from nesting.atomic import write_text
 from nesting.errors import MarkerFileError, SpecError
 from nesting.fabric import EDGES, Fabric, Margins, finite_number
 from nesting.model import Marker, MarkerRules, PieceRules
+from nesting.orientation import parse_rotations, parse_rules
 from nesting.report import summary_fields
 from nesting.rules import grain_deviation
-from nesting.spec import parse_rotations, parse_rules
 from nesting.verify import Placed
 
 SCHEMA = "marker/1"

@@ -4,6 +4,10 @@ Each piece gets the rotations its orientation rule allows (tilt included, sample
 permission and its shrinkage-compensated outline; pieces from several pattern files get ids
 that stay unique (``STYLE/PIECE/SIZE``). The engine then only sees plain pieces, and the
 marker carries the `MarkerRules` (`marker_rules`) it is verified against.
+
+``spec`` is the application's marker spec (`jobs.spec.MarkerSpec`): read here for its fields
+(orientation, shrinkage, fabric, spacing, sizes, label) only, so that the engine never imports
+the application above it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from shapely import affinity
 
 from nesting.errors import SpecError
 from nesting.model import MarkerRules, PieceRules, near_rotation, oriented
-from nesting.spec import MarkerSpec, parse_rules, piece_key_matches, rule_step
+from nesting.orientation import parse_rules, piece_key_matches, rule_step
 from patterns.piece import Annotations, Notch, Piece
 
 
@@ -65,7 +69,7 @@ def _around(angles, tilt: float) -> tuple[float, ...]:
     return tuple(dict.fromkeys(round((a + d) % 360.0, 9) % 360.0 for a in angles for d in offsets))
 
 
-def apply(pieces, spec: MarkerSpec) -> tuple[Piece, ...]:
+def apply(pieces, spec) -> tuple[Piece, ...]:
     """The pieces with the spec's orientation rules and shrinkage applied.
 
     A rule field left unset keeps the pattern's own value (an instance's allowed rotations,
@@ -87,7 +91,7 @@ def apply(pieces, spec: MarkerSpec) -> tuple[Piece, ...]:
     return tuple(result)
 
 
-def check_rule_keys(pieces, spec: MarkerSpec) -> None:
+def check_rule_keys(pieces, spec) -> None:
     """A piece or category rule that matches no piece is a typo: say so."""
     categories = {p.category for p in pieces}
     for key, _ in spec.orientation.categories:
@@ -153,7 +157,7 @@ def _from_file(piece) -> str:
     return f" (of {Path(piece.source).name})" if piece.source else ""
 
 
-def check_fits(pieces, spec: MarkerSpec) -> None:
+def check_fits(pieces, spec) -> None:
     """Fail before nesting when the fabric cannot hold a piece, or the table the whole marker.
 
     Width: every piece must fit between the margins in one of its allowed orientations.
@@ -190,7 +194,7 @@ def _extents(polygon) -> tuple[float, float]:
     return maxx - minx, maxy - miny
 
 
-def marker_rules(pieces, spec: MarkerSpec) -> MarkerRules:
+def marker_rules(pieces, spec) -> MarkerRules:
     """The rules a marker of these (`apply`-ed) pieces is held to under ``spec``, as its file states them."""
     ratio = spec.size_ratio
     stated = []

@@ -24,8 +24,8 @@ from nesting.config import Tolerances
 from nesting.errors import VerificationError
 from nesting.fabric import finite_number
 from nesting.model import Marker, MarkerRules, oriented, placed_polygon
+from nesting.orientation import MAX_TILT
 from nesting.rules import resolution_violations, rotation_allowed
-from nesting.spec import MAX_TILT
 
 
 @dataclass(frozen=True, slots=True)

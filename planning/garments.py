@@ -1,7 +1,7 @@
 """The order's garments as the engine sees them: one garment's pieces per size, and size mixes.
 
 A *mix* is a marker's size ratio, ``((size, garments), ...)`` in the order's size order. The
-pattern files are read once, through the same path as ``nest marker --spec`` (`nesting.job`),
+pattern files are read once, through the same path as ``nest marker --spec`` (`jobs.marker`),
 with every ordered size once; a mix's pieces are those pieces with their quantities multiplied,
 exactly what ``nest marker --spec ... --sizes S=1,M=2`` would nest.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from nesting.job import MarkerJob, spec_pieces
-from nesting.spec import MarkerSpec
+from jobs.marker import MarkerJob, spec_pieces
+from jobs.spec import MarkerSpec
 from patterns import read_pieces
 from patterns.errors import PatternError
 from patterns.piece import Piece

@@ -1,7 +1,7 @@
 """The order file: a marker specification plus ``[order]``, ``[limits]`` and ``[costs]``.
 
 The marker part (patterns, fabric, spacing, rules, shrinkage) goes through the same parser as
-``nest marker --spec`` (`nesting.spec.from_dict`), so it has the same fields and the same errors.
+``nest marker --spec`` (`jobs.spec.from_dict`), so it has the same fields and the same errors.
 The size ratio is what the planner chooses, so ``[sizes]`` is refused here. Every bad value is
 one `OrderError` line naming the file and the field.
 """
@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from jobs.spec import MarkerSpec, from_dict, non_negative, positive, read_toml
 from nesting.errors import SpecError
-from nesting.spec import MarkerSpec, from_dict, non_negative, positive, read_toml
 
 SINGLE = ""  # the colour name of an order given per size only
 _LIMIT_KEYS = {"max_plies", "min_plies", "table_length", "max_garments_per_marker", "overcut", "undercut",

@@ -11,10 +11,10 @@ import hashlib
 import json
 from pathlib import Path
 
+from export import DEFAULT_FORMATS
+from jobs.marker import write_all
 from nesting.atomic import check_folder, staged_folder, write_text
 from nesting.errors import VerificationError
-from nesting.export import DEFAULT_FORMATS
-from nesting.job import write_all
 from planning.document import plan_document
 from planning.garments import mix_name
 from planning.plan import CutPlan

@@ -21,7 +21,7 @@ import time as clock
 from collections.abc import Callable
 from dataclasses import replace
 
-from nesting.batch.tasks import TaskRunner
+from jobs.batch.tasks import TaskRunner
 from planning import baselines
 from planning.garments import Garments, Mix, garments_in, load_garments
 from planning.model import MIP_GAP, Column, Program, split_lays

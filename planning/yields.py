@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from jobs.batch.tasks import NestTask, TaskRunner
 from nesting import rules
-from nesting.batch.tasks import NestTask, TaskRunner
 from nesting.config import NestConfig
 from nesting.errors import VerificationError
 from nesting.model import Marker

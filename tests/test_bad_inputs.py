@@ -76,8 +76,8 @@ JSON_CASES = {
 # A piece wider than the fabric: the line names the piece and the width option or spec field
 # that it does not fit (the fault may lie with either), not the pattern file.
 TOO_WIDE_CASES = {
-    "too_wide.dxf": ["fabric.width", "piece too_wide does not fit", "1600.0", "1500 wide"],
-    "too_wide.json": ["fabric.width", "piece 0 does not fit", "120.0", "100 wide"],
+    "too_wide.dxf": ["fabric.width", "piece too_wide (of too_wide.dxf) does not fit", "1600.0", "1500 wide"],
+    "too_wide.json": ["fabric.width", "piece 0 (of too_wide.json) does not fit", "120.0", "100 wide"],
 }
 SPEC_CASES = {
     "spec_unknown_field.toml": ["fabric.widht: unknown field"],

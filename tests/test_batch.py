@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from nesting.batch import FAILED, OK, SKIPPED, BatchError, JobResult, load_jobs, run_batch
-from nesting.batch.local import run_pool
-from nesting.batch.progress import BatchProgress
-from nesting.batch.result import WORKER_DIED
-from nesting.batch.worker import finished, run_job
+from jobs.batch import FAILED, OK, SKIPPED, BatchError, JobResult, load_jobs, run_batch
+from jobs.batch.local import run_pool
+from jobs.batch.progress import BatchProgress
+from jobs.batch.result import WORKER_DIED
+from jobs.batch.worker import finished, run_job
 from nesting.verify_file import verify_file
 from tests.conftest import EXAMPLE, INSTANCES
 

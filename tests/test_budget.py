@@ -15,12 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
+from jobs.limits import Limits, parse_limits
 from nesting.atomic import check_folder, staged_folder
 from nesting.config import NestConfig
 from nesting.engine import Problem, nest, to_marker
 from nesting.errors import Abandoned, OutputError, SpecError
 from nesting.geometry import prepare
-from nesting.limits import Limits, parse_limits
 from nesting.model import Fabric, Margins
 from nesting.nfp import NFPCache, nfp_rings
 from nesting.search.base import Stop

@@ -9,7 +9,7 @@ import matplotlib.image
 import pytest
 
 from cli import main
-from nesting.export import DEFAULT_FORMATS, available_formats
+from export import DEFAULT_FORMATS, available_formats
 from tests.conftest import EXAMPLE, INSTANCES
 from tests.export_oracles import read_hpgl
 

@@ -9,9 +9,9 @@ import shapely
 from shapely import affinity
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, box
 
-from nesting.export import view_of
-from nesting.export.cutorder import CORNER_TURN_DEG, plan
-from nesting.export.placed import PlacedMarker, PlacedPiece
+from export import view_of
+from export.cutorder import CORNER_TURN_DEG, plan
+from export.placed import PlacedMarker, PlacedPiece
 from patterns.piece import Annotations, Notch
 from tests.export_oracles import marked_marker
 

@@ -15,11 +15,11 @@ from matplotlib.patches import PathPatch
 from shapely.geometry import LineString, Polygon, box
 from shapely.ops import unary_union
 
+from export import view_of, write
+from export.marks import mark_sizes, piece_marks, text_box
+from export.options import ExportOptions
+from export.plot import figure
 from nesting.errors import SpecError
-from nesting.export import view_of, write
-from nesting.export.marks import mark_sizes, piece_marks, text_box
-from nesting.export.options import ExportOptions
-from nesting.export.plot import figure
 from tests.export_oracles import marked_marker
 
 POINTS_PER_MM = 72 / 25.4

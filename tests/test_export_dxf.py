@@ -9,10 +9,10 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
+from export import view_of, write
+from export.options import ExportOptions
 from nesting.config import NestConfig
 from nesting.engine import nest
-from nesting.export import view_of, write
-from nesting.export.options import ExportOptions
 from nesting.model import Fabric
 from patterns import read_pieces
 from tests.conftest import shared_file

@@ -6,6 +6,7 @@ import math
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 
+import ezdxf
 import numpy as np
 import pytest
 import shapely
@@ -15,13 +16,14 @@ from shapely.geometry import LineString, MultiPoint, Point, box
 from shapely.ops import unary_union
 
 from cli import main
+from export import MAX_EXPORT_PIECES, view_of, write
+from export.clip import clip_annotations, clip_line
+from export.cutorder import plan
+from export.marks import MarkSizes, piece_marks, safe_text, text_box
+from export.options import ExportOptions
+from export.placed import PlacedMarker, PlacedPiece
+from export.plot import figure
 from nesting.errors import SpecError
-from nesting.export import MAX_EXPORT_PIECES, view_of, write
-from nesting.export.clip import clip_annotations, clip_line
-from nesting.export.cutorder import plan
-from nesting.export.marks import MarkSizes, piece_marks, safe_text, text_box
-from nesting.export.options import ExportOptions
-from nesting.export.placed import PlacedMarker, PlacedPiece
 from patterns.piece import Annotations, Notch
 from tests.conftest import EXAMPLE
 from tests.export_oracles import marked_marker, read_hpgl
@@ -45,8 +47,6 @@ def test_svg_of_control_characters_is_well_formed_xml(hostile, tmp_path):
 
 
 def test_dollar_names_are_plain_text_in_png_and_pdf(hostile, tmp_path):
-    from nesting.export.plot import figure
-
     write(hostile, tmp_path, ("png", "pdf"))  # an invalid formula used to crash the writer
     fig = figure(hostile)
     texts = fig.axes[0].texts
@@ -56,8 +56,6 @@ def test_dollar_names_are_plain_text_in_png_and_pdf(hostile, tmp_path):
 
 
 def test_plt_and_dxf_of_hostile_names_read_back(hostile, tmp_path):
-    import ezdxf
-
     write(hostile, tmp_path, ("plt", "dxf"))
     labels = [text for _pen, _at, text in read_hpgl((tmp_path / "marker.plt").read_text()).labels]
     assert all(" " <= c <= "~" for text in labels for c in text)

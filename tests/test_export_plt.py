@@ -6,12 +6,12 @@ import shapely
 from shapely import affinity
 from shapely.geometry import LineString, box
 
+from export import view_of
+from export.hpgl import PlotterFrame, header_spot, plt_text
+from export.marks import text_box
+from export.options import ExportOptions, PltTools
+from export.placed import PlacedMarker, PlacedPiece
 from nesting.errors import SpecError
-from nesting.export import view_of
-from nesting.export.hpgl import PlotterFrame, header_spot, plt_text
-from nesting.export.marks import text_box
-from nesting.export.options import ExportOptions, PltTools
-from nesting.export.placed import PlacedMarker, PlacedPiece
 from tests.export_oracles import marked_marker, read_hpgl
 
 UNIT_MM = 1 / 40

@@ -24,10 +24,10 @@ from matplotlib.patches import PathPatch
 from shapely.geometry import LineString, Point, Polygon, box
 
 from cli import main
-from nesting.export import view_of
-from nesting.export.options import PltTools
-from nesting.export.placed import from_file
-from nesting.export.plot import figure
+from export import view_of
+from export.options import PltTools
+from export.placed import from_file
+from export.plot import figure
 from patterns import read_pieces
 from tests.conftest import EXAMPLE, SHARED
 

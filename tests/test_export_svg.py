@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from nesting.export import write
+from export import write
 from tests.export_oracles import marked_marker
 
 NS = {"svg": "http://www.w3.org/2000/svg"}

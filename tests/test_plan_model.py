@@ -8,7 +8,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nesting.spec import MarkerSpec
+from jobs.spec import MarkerSpec
 from planning.model import Column, Program, split_lays
 from planning.order import Costs, Limits, Order
 

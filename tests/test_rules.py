@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
+from jobs.spec import MarkerSpec
 from nesting import nest, rules
 from nesting.config import NestConfig, Tolerances
 from nesting.errors import InfeasibleError, SpecError
 from nesting.model import Fabric, Margins, Marker, MarkerRules, PieceRules, Placement, oriented
+from nesting.orientation import OrientationRule, RuleSet
 from nesting.rules import rotation_allowed, rotation_angles
-from nesting.spec import MarkerSpec, OrientationRule, RuleSet
 from nesting.verify import Placed, piece_violations, violations
 from patterns.piece import Annotations, Notch, Piece
 from tests.conftest import ROOT
@@ -278,5 +279,5 @@ def test_the_marker_and_the_fabric_do_not_depend_on_the_spec():
     """The engine's data carries the rules record, not the CLI-level spec: no model <-> spec cycle."""
     for module in ("nesting.model", "nesting.fabric"):
         reached = _imports(module, ROOT)
-        assert module in reached and "nesting.spec" not in reached, sorted(reached)
-    assert "nesting.fabric" in _imports("nesting.spec", ROOT)
+        assert module in reached and "jobs.spec" not in reached, sorted(reached)
+    assert "nesting.fabric" in _imports("jobs.spec", ROOT)

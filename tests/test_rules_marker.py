@@ -12,8 +12,8 @@ from shapely import affinity
 from shapely.geometry import Polygon, box
 
 from cli import main
+from jobs.marker import MarkerJob, run
 from nesting.errors import VerificationError
-from nesting.job import MarkerJob, run
 from nesting.verify_file import verify_file
 from patterns import read_pieces
 from tests.conftest import EXAMPLE, INSTANCES, shared_file

@@ -4,9 +4,10 @@ import pytest
 from shapely.geometry import box
 
 from cli import main
+from jobs.spec import MarkerSpec, load, with_options
 from nesting.errors import SpecError
 from nesting.model import Margins
-from nesting.spec import MarkerSpec, OrientationRule, load, parse_rotations, with_options
+from nesting.orientation import OrientationRule, RuleSet, parse_rotations
 from tests.conftest import EXAMPLE
 
 FULL = """
@@ -72,8 +73,6 @@ def test_full_spec_reads_every_field(tmp_path):
 
 
 def test_piece_rule_matches_name_id_or_id_prefix():
-    from nesting.spec import RuleSet
-
     rules = RuleSet(pieces=(("TEE/SLEEVE", OrientationRule("none")),))
     assert rules.resolve("SLEEVE", "TEE/SLEEVE/M", None).rotations == "none"
     assert rules.resolve("SLEEVE", "POLO/SLEEVE/M", None).rotations is None

@@ -22,12 +22,13 @@ from shapely import affinity
 from shapely.geometry import Polygon, box
 
 from cli import main
+from jobs.spec import MarkerSpec
 from nesting import rules
 from nesting.errors import MarkerFileError
 from nesting.fabric import Margins
 from nesting.markerfile import dump, load
 from nesting.model import Marker, Placement, oriented
-from nesting.spec import MarkerSpec, OrientationRule, RuleSet
+from nesting.orientation import OrientationRule, RuleSet
 from nesting.verify import same_outline, violations
 from nesting.verify_file import verify_file
 from patterns.piece import Piece

@@ -22,6 +22,7 @@ with warnings.catch_warnings():  # starlette announces a successor of httpx; the
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from jobs.marker import MarkerJob  # noqa: E402
 from nesting.verify_file import verify_file  # noqa: E402
 from patterns.errors import PatternError  # noqa: E402
 from patterns.info import pattern_info  # noqa: E402
@@ -336,8 +337,6 @@ def test_a_json_instance_is_nested_on_its_own_width(tmp_path):
 
 
 def test_the_page_offers_nest_markers_own_options(tmp_path):
-    from nesting.job import MarkerJob
-
     offered = client_for(tmp_path).get("/api/options").json()["options"]
     assert {option["name"] for option in offered} <= set(MarkerJob.option_names())
     assert {"width", "sizes", "fabric", "spacing", "rotations", "flip", "time", "workers"} <= \

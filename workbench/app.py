@@ -24,9 +24,9 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from export import available_formats
+from jobs.marker import MarkerJob, check_size, marker_spec, spec_pieces, write_all
 from nesting.errors import MarkerFileError, NestingError, VerificationError
-from nesting.export import available_formats
-from nesting.job import MarkerJob, check_size, marker_spec, spec_pieces, write_all
 from nesting.model import Marker
 from nesting.rules import marker_rules
 from nesting.verify import verify

@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from jobs.marker import write_all
 from nesting.config import NestConfig
 from nesting.engine import layout_from_placements, nest, to_marker
 from nesting.errors import NestingError, VerificationError
 from nesting.geometry import prepare
-from nesting.job import write_all
 from nesting.kernels import warmup
 from nesting.model import Marker, MarkerRules
 from nesting.nfp import NFPCache

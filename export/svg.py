@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from export import cutorder
+from export.marks import mark_sizes, piece_marks, safe_text
+from export.options import ExportOptions
+from export.placed import PlacedMarker
 from nesting.atomic import atomic_path
-from nesting.export import cutorder
-from nesting.export.marks import mark_sizes, piece_marks, safe_text
-from nesting.export.options import ExportOptions
-from nesting.export.placed import PlacedMarker
 
 SVG_NS = "http://www.w3.org/2000/svg"
 _STYLE = """

@@ -13,18 +13,20 @@ import time
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from export import DEFAULT_FORMATS, view_of, write
+from export.options import ExportOptions
+from jobs.limits import Limits, parse_limits
+from jobs.spec import MarkerSpec, with_options
+from jobs.spec import load as load_spec
 from nesting import rules
 from nesting.atomic import check_folder, staged_folder, write_text
 from nesting.config import DEFAULT_CONFIG, NestConfig
 from nesting.engine import nest
 from nesting.errors import SpecError, shown
-from nesting.export import DEFAULT_FORMATS, view_of, write
-from nesting.export.options import ExportOptions
-from nesting.limits import Limits, parse_limits
 from nesting.markerfile import load
 from nesting.model import Marker
-from nesting.spec import MarkerSpec, rule_step, with_options
-from nesting.spec import load as load_spec
+from nesting.orientation import rule_step
+from nesting.search import get_strategy
 from nesting.verify_file import verify_file
 from patterns import read_pieces
 from patterns.selection import select_pieces
@@ -62,7 +64,7 @@ class MarkerJob:
     layer: str | None = None  # generic DXF: the layer holding the cut contours
     warm_start: str | None = None  # an earlier marker.json of the same pieces to start from
     simplify: float = 0.0  # outer simplification of the collision shapes, mm (0: exact outlines)
-    limits: tuple[str, ...] = ()  # "NAME=N" raising a resource limit (`nesting.limits`)
+    limits: tuple[str, ...] = ()  # "NAME=N" raising a resource limit (`jobs.limits`)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -95,8 +97,6 @@ def check_options(job: MarkerJob) -> Limits:
 
     Runs before any work, so that a typo costs nothing: not the import, not the NFPs.
     """
-    from nesting.search import get_strategy
-
     if job.time is not None and not 0 <= job.time < math.inf:
         raise SpecError(f"--time must be a finite number of seconds >= 0, got {job.time:g}")
     if job.iterations is not None and not 1 <= job.iterations <= MAX_ITERATIONS:

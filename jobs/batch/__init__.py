@@ -1,7 +1,7 @@
 """Batches of markers: a jobs file in, one verified marker folder per job and a summary out.
 
 The parallelism is across jobs: a local process pool by default, or a Dask distributed cluster
-when asked (the ``cluster`` extra, imported only then). Every job is `nesting.job.run`, exactly
+when asked (the ``cluster`` extra, imported only then). Every job is `jobs.marker.run`, exactly
 what ``nest marker`` does, in one process. A re-run skips jobs whose verified marker is already
 written with the same options.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 
-from nesting.batch.jobs import BatchError, BatchJob, load_jobs
-from nesting.batch.local import default_workers, run_pool
-from nesting.batch.result import ERROR, FAILED, NOT_RUN, OK, SKIPPED, JobResult
-from nesting.batch.summary import summary_table, write_summary
-from nesting.batch.worker import finished
-from nesting.limits import parse_limits
+from jobs.batch.jobs import BatchError, BatchJob, load_jobs
+from jobs.batch.local import default_workers, run_pool
+from jobs.batch.result import ERROR, FAILED, NOT_RUN, OK, SKIPPED, JobResult
+from jobs.batch.summary import summary_table, write_summary
+from jobs.batch.worker import finished
+from jobs.limits import parse_limits
 
 __all__ = [
     "BatchError", "BatchInterrupted", "BatchJob", "JobResult", "load_jobs", "run_batch", "summary_table",
@@ -49,7 +49,7 @@ def run_batch(
     force : run finished jobs again.
     on_result : called with each job's result as it arrives (skipped jobs first).
     about : extra fields for ``summary.json`` (e.g. the jobs file).
-    limits : ``NAME=N`` items raising `nesting.limits.Limits` (``workers``: local processes).
+    limits : ``NAME=N`` items raising `jobs.limits.Limits` (``workers``: local processes).
 
     Returns
     -------
@@ -115,6 +115,6 @@ def _import_cluster():
             raise BatchError(
                 f"--scheduler needs Dask distributed ({name} is not installed): pip install 'marker-nesting[cluster]'"
             ) from None
-    from nesting.batch import cluster
+    from jobs.batch import cluster  # deferred: Dask is an optional dependency
 
     return cluster

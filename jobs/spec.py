@@ -2,8 +2,9 @@
 
 A spec names the pattern files, the size ratio, the fabric (width, table length, margins,
 clear zones), the spacing between pieces, the shrinkage compensation and the orientation
-rules (rotation, tilt, flip) for the fabric, overridable per category and per piece. It is
-read from TOML (`load`), and ``nest marker``'s options override it field by field (`with_options`).
+rules (rotation, tilt, flip; their types and parser are the engine's, `nesting.orientation`) for
+the fabric, overridable per category and per piece. It is read from TOML (`load`), and
+``nest marker``'s options override it field by field (`with_options`).
 Every bad value raises a one-line `SpecError` naming the field and the reason.
 """
 
@@ -16,75 +17,21 @@ from pathlib import Path
 
 from shapely.geometry import Polygon, box
 
+from export.options import PltTools
 from nesting.errors import SpecError, shown
-from nesting.export.options import PltTools
 from nesting.fabric import Fabric, Margins
+from nesting.orientation import (
+    OrientationRule,
+    RuleSet,
+    known_fields,
+    parse_number,
+    parse_rotations,
+    parse_rules,
+    parse_tilt,
+)
 
-ROTATION_RULES = ("none", "180", "90", "free:STEP")
-_RULE_STEPS = {"none": 360.0, "180": 180.0, "90": 90.0}
-MAX_TILT = 45.0  # degrees; beyond this a "tilt" is another orientation
 MAX_GARMENTS = 10**6  # of one size in a ratio: far beyond any cutting table, far below an overflow
 _EDGES = ("bottom", "top", "start", "end")
-
-
-@dataclass(frozen=True, slots=True)
-class OrientationRule:
-    """How a piece may lie: rotation rule, tilt tolerance (+/- degrees), mirroring.
-
-    ``None`` in a field means "not set here": a more general rule, or the pattern's own
-    value, applies.
-    """
-
-    rotations: str | None = None
-    tilt: float | None = None
-    flip: bool | None = None
-
-    def over(self, general: OrientationRule) -> OrientationRule:
-        """This rule where it is set, ``general`` elsewhere."""
-        return OrientationRule(
-            self.rotations if self.rotations is not None else general.rotations,
-            self.tilt if self.tilt is not None else general.tilt,
-            self.flip if self.flip is not None else general.flip,
-        )
-
-    def as_dict(self) -> dict:
-        """The fields that are set, as in the spec file."""
-        values = (("rotations", self.rotations), ("tilt", self.tilt), ("flip", self.flip))
-        return {key: value for key, value in values if value is not None}
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSet:
-    """The fabric's orientation rule, with overrides by category and by piece (piece wins).
-
-    A piece key matches a piece's name, its id, or the leading part of its id
-    (``STYLE/PIECE`` matches every size of that piece).
-    """
-
-    default: OrientationRule = field(default_factory=OrientationRule)
-    categories: tuple[tuple[str, OrientationRule], ...] = ()
-    pieces: tuple[tuple[str, OrientationRule], ...] = ()
-
-    def resolve(self, name, piece_id, category) -> OrientationRule:
-        rule = self.default
-        for key, override in self.categories:
-            if key == category:
-                rule = override.over(rule)
-        for key, override in self.pieces:
-            if piece_key_matches(key, name, piece_id):
-                rule = override.over(rule)
-        return rule
-
-    def as_dict(self) -> dict:
-        return {
-            **self.default.as_dict(),
-            "categories": {key: rule.as_dict() for key, rule in self.categories},
-            "pieces": {key: rule.as_dict() for key, rule in self.pieces},
-        }
-
-
-def piece_key_matches(key: str, name, piece_id) -> bool:
-    return key == name or key == piece_id or str(piece_id).startswith(key + "/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +105,6 @@ class MarkerSpec:
 
 _TOP_KEYS = {"patterns", "sizes", "spacing", "shrinkage", "fabric", "rules", "plt"}
 _FABRIC_KEYS = {"width", "max_length", "margins", "zones", "code", "price"}
-_RULE_KEYS = {"rotations", "tilt", "flip"}
 
 
 def load(path) -> MarkerSpec:
@@ -186,11 +132,11 @@ def read_toml(path: Path, error=SpecError) -> dict:
 def from_dict(document: dict, source: str = "", base: Path | None = None) -> MarkerSpec:
     """A spec from the TOML document's data (what `load` parsed)."""
     where = (lambda name: f"{source}: {name}") if source else (lambda name: name)
-    _known(document, _TOP_KEYS, where, "")
+    known_fields(document, _TOP_KEYS, where, "")
     fabric = document.get("fabric", {})
     if not isinstance(fabric, dict):
         raise SpecError(f"{where('fabric')}: must be a table")
-    _known(fabric, _FABRIC_KEYS, where, "fabric.")
+    known_fields(fabric, _FABRIC_KEYS, where, "fabric.")
     patterns = document.get("patterns", [])
     if isinstance(patterns, str):
         patterns = [patterns]
@@ -221,36 +167,8 @@ def from_dict(document: dict, source: str = "", base: Path | None = None) -> Mar
 def _plt_tools(table, where) -> PltTools | None:
     if not isinstance(table, dict):
         raise SpecError(f"{where('plt')}: must be a table")
-    _known(table, {"tools"}, where, "plt.")
+    known_fields(table, {"tools"}, where, "plt.")
     return PltTools.parse(table["tools"], where("plt.tools")) if "tools" in table else None
-
-
-def parse_rules(table, where) -> RuleSet:
-    if not isinstance(table, dict):
-        raise SpecError(f"{where('rules')}: must be a table")
-    _known(table, _RULE_KEYS | {"pieces", "categories"}, where, "rules.")
-    groups = {}
-    for group in ("categories", "pieces"):
-        entries = table.get(group, {})
-        if not isinstance(entries, dict):
-            raise SpecError(f"{where(f'rules.{group}')}: must be a table of rules by name")
-        groups[group] = tuple(
-            (str(key), parse_rule(value, where, f"rules.{group}.{key}")) for key, value in entries.items()
-        )
-    return RuleSet(parse_rule({k: v for k, v in table.items() if k in _RULE_KEYS}, where, "rules"),
-                   groups["categories"], groups["pieces"])
-
-
-def parse_rule(table, where, name) -> OrientationRule:
-    if not isinstance(table, dict):
-        raise SpecError(f"{where(name)}: must be a table with rotations, tilt, flip")
-    _known(table, _RULE_KEYS, where, name + ".")
-    rotations = parse_rotations(table["rotations"], where(f"{name}.rotations")) if "rotations" in table else None
-    tilt = parse_tilt(table["tilt"], where(f"{name}.tilt")) if "tilt" in table else None
-    flip = table.get("flip")
-    if flip is not None and not isinstance(flip, bool):
-        raise SpecError(f"{where(f'{name}.flip')}: must be true or false, got {flip!r}")
-    return OrientationRule(rotations, tilt, flip)
 
 
 def with_options(spec: MarkerSpec, *, patterns=None, width=None, spacing=None, margin=None,
@@ -293,32 +211,6 @@ def with_options(spec: MarkerSpec, *, patterns=None, width=None, spacing=None, m
 # --- one value each: also used for command-line options ----------------------------------
 
 
-def rule_step(rule: str) -> float:
-    """Degrees between the rotations a (parsed) rule allows: ``free:15`` -> 15, ``180`` -> 180."""
-    step = _RULE_STEPS.get(rule)
-    return step if step is not None else float(rule.partition(":")[2])
-
-
-def parse_rotations(value, name: str) -> str:
-    """``none``, ``180``, ``90`` or ``free:STEP`` (0 < STEP <= 360), normalised."""
-    text = str(value).strip().lower()
-    if text in _RULE_STEPS:
-        return text
-    if text.startswith("free:"):
-        step = _number(text[5:], name, "free:STEP needs a number of degrees")
-        if not 0 < step <= 360:
-            raise SpecError(f"{name}: the free rotation step must be in (0, 360] degrees, got {step:g}")
-        return f"free:{step:g}"
-    raise SpecError(f"{name}: unknown rotation rule {value!r}; use one of {', '.join(ROTATION_RULES)}")
-
-
-def parse_tilt(value, name: str) -> float:
-    tilt = _number(value, name, "must be a number of degrees")
-    if not 0 <= tilt < MAX_TILT:
-        raise SpecError(f"{name}: tilt must be in [0, {MAX_TILT:g}) degrees, got {tilt:g}")
-    return tilt
-
-
 def parse_sizes(value, name: str) -> tuple[tuple[str, int], ...]:
     """A size ratio from a table ``{S = 1, M = 2}``: garments of each size."""
     if not isinstance(value, dict) or not value:
@@ -356,7 +248,7 @@ def parse_shrinkage(value, name: str) -> tuple[float, float]:
         raise SpecError(f"{name}: give two percentages, along and across the grain (e.g. 2,1)")
     result = []
     for axis, part in zip(("along", "across"), value):
-        percent = _number(part, f"{name}.{axis}", "must be a percentage")
+        percent = parse_number(part, f"{name}.{axis}", "must be a percentage")
         if not -100 < percent < 100:
             raise SpecError(f"{name}.{axis}: must be a percentage in (-100, 100), got {percent:g}")
         result.append(percent)
@@ -371,23 +263,17 @@ def parse_zone(value, name: str) -> Polygon:
         corners = value["rect"]
         if not isinstance(corners, list) or len(corners) != 4:
             raise SpecError(f"{name}.rect: must be [x0, y0, x1, y1]")
-        x0, y0, x1, y1 = (_number(c, f"{name}.rect", "must hold numbers") for c in corners)
+        x0, y0, x1, y1 = (parse_number(c, f"{name}.rect", "must hold numbers") for c in corners)
         if x1 <= x0 or y1 <= y0:
             raise SpecError(f"{name}.rect: needs x0 < x1 and y0 < y1, got {corners}")
         return box(x0, y0, x1, y1)
     points = value["polygon"]
     if not isinstance(points, list) or len(points) < 3 or not all(isinstance(p, list) and len(p) == 2 for p in points):
         raise SpecError(f"{name}.polygon: must be a list of at least 3 [x, y] points")
-    polygon = Polygon([tuple(_number(c, f"{name}.polygon", "must hold numbers") for c in p) for p in points])
+    polygon = Polygon([tuple(parse_number(c, f"{name}.polygon", "must hold numbers") for c in p) for p in points])
     if not polygon.is_valid or polygon.area <= 0:
         raise SpecError(f"{name}.polygon: not a simple polygon with positive area")
     return polygon
-
-
-def _known(table, keys, where, prefix) -> None:
-    unknown = sorted(set(table) - set(keys))
-    if unknown:
-        raise SpecError(f"{where(prefix + unknown[0])}: unknown field (known here: {', '.join(sorted(keys))})")
 
 
 def _list(value, name) -> list:
@@ -402,21 +288,9 @@ def _code(value, name) -> str:
     return str(value).strip()
 
 
-def _number(value, name, reason) -> float:
-    if isinstance(value, bool):
-        raise SpecError(f"{name}: {reason}, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise SpecError(f"{name}: {reason}, got {shown(value)}") from None
-    if not math.isfinite(number):
-        raise SpecError(f"{name}: {reason}, got {shown(value)}")
-    return number
-
-
 def positive(value, name) -> float:
     """A number > 0, or a `SpecError` naming the field."""
-    number = _number(value, name, "must be a positive number")
+    number = parse_number(value, name, "must be a positive number")
     if number <= 0:
         raise SpecError(f"{name}: must be a positive number, got {number:g}")
     return number
@@ -424,7 +298,7 @@ def positive(value, name) -> float:
 
 def non_negative(value, name) -> float:
     """A length or price that may be zero, or a `SpecError` naming the field."""
-    number = _number(value, name, "must be a number >= 0")
+    number = parse_number(value, name, "must be a number >= 0")
     if number < 0:
         raise SpecError(f"{name}: must be >= 0, got {number:g}")
     return number

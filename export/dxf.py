@@ -12,11 +12,11 @@ from pathlib import Path
 
 from shapely.geometry import Polygon
 
+from export import cutorder
+from export.marks import mark_sizes
+from export.options import ExportOptions
+from export.placed import PlacedMarker
 from nesting.atomic import atomic_path
-from nesting.export import cutorder
-from nesting.export.marks import mark_sizes
-from nesting.export.options import ExportOptions
-from nesting.export.placed import PlacedMarker
 from patterns.marker_dxf import write_marker_dxf
 
 

@@ -1,6 +1,6 @@
 """Nestings as in-memory tasks: pieces, fabric and options travel with the task, the marker comes back.
 
-A batch job (`nesting.batch.jobs`) reads its pattern file and writes its folder on the worker, so
+A batch job (`jobs.batch.jobs`) reads its pattern file and writes its folder on the worker, so
 a cluster needs a shared filesystem. A `NestTask` needs none: the client sends the prepared pieces
 and the configuration, the worker nests and returns the verified `Marker`, and the client checks it
 again and writes it. The same tasks run on a local process pool or a Dask cluster (`TaskRunner`).
@@ -16,12 +16,15 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from nesting.batch.local import _context, default_workers
-from nesting.batch.result import WORKER_DIED
-from nesting.batch.worker import USER_ERRORS, _one_line, init_worker
+from jobs.batch import _import_cluster
+from jobs.batch.local import _context, default_workers
+from jobs.batch.result import WORKER_DIED
+from jobs.batch.worker import USER_ERRORS, _one_line, init_worker
 from nesting.config import NestConfig
+from nesting.engine import nest
 from nesting.errors import VerificationError
 from nesting.model import Fabric, Marker
+from nesting.search.base import Stop
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +56,6 @@ class TaskOutcome:
 
 def run_task(task: NestTask) -> TaskOutcome:
     """Nest one task in this process. A stop signal ends the search early with its best marker."""
-    from nesting.engine import nest
-    from nesting.search.base import Stop
-
     config = task.config
     stop = Stop(time_limit=config.time_limit, iterations=config.iterations)
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -91,8 +91,6 @@ class TaskRunner:
         if self.scheduler is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=init_worker)
         else:
-            from nesting.batch import _import_cluster
-
             cluster = _import_cluster()
             self._connection = cluster.connect(self.scheduler, self.workers)
             self._client = self._connection.__enter__()
@@ -135,7 +133,7 @@ class TaskRunner:
             futures = {f: t for f, t in futures.items() if not f.cancelled()}
 
     def _run_dask(self, tasks, stop) -> Iterator[TaskOutcome]:
-        from distributed import KilledWorker, as_completed
+        from distributed import KilledWorker, as_completed  # deferred: Dask is an optional dependency
 
         wave = uuid.uuid4().hex[:8]
         futures = {self._client.submit(run_task, task, key=f"nest-{task.name}-{wave}", pure=False): task

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from shapely.geometry import LinearRing, Point
 
-from nesting.export.placed import PlacedMarker
+from export.placed import PlacedMarker
 
 CORNER_TURN_DEG = 25.0  # a vertex turning the cut line at least this much is a corner
 NOTCH_ON_CUT_LINE_MM = 0.01  # a notch this close to a contour marks a start point on it

@@ -8,8 +8,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from jobs.batch.result import ERROR, FAILED, NOT_RUN, OK, SKIPPED, JobResult
 from nesting.atomic import write_text
-from nesting.batch.result import ERROR, FAILED, NOT_RUN, OK, SKIPPED, JobResult
 
 SCHEMA = "batch-summary/1"
 FIELDS = ("job", "status", "pieces", "length", "units", "utilization", "meets_target", "nest_s", "wall_s", "reason")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nesting.batch.result import JobResult
+from jobs.batch.result import JobResult
 
 BAR_WIDTH = 24
 

@@ -4,7 +4,7 @@ A live `Marker` and a marker/1 file read back from disk both become a `PlacedMar
 ``nest marker`` and ``nest export`` write identical files. Annotations (grain line, notches,
 internal lines...) are moved with the piece: mirror (x -> -x), rotate CCW, translate, the
 same transform as the outline (see `nesting.model`), then cut down to the piece
-(`nesting.export.clip`), so no writer ever draws a mark off its piece.
+(`export.clip`), so no writer ever draws a mark off its piece.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ import shapely
 from shapely import affinity
 from shapely.geometry import Polygon
 
+from export.clip import clip_annotations
 from nesting.errors import MarkerFileError
-from nesting.export.clip import clip_annotations
+from nesting.markerfile import load, to_dict
 from nesting.model import Marker, oriented, placed_polygon
+from nesting.verify_file import verify_file
+from patterns import read_pieces
 from patterns.errors import PatternError
 from patterns.piece import Annotations, Notch, Piece
 
@@ -126,8 +129,6 @@ def transform_annotations(annotations: Annotations, rotation: float, mirrored: b
 
 def from_marker(marker: Marker) -> PlacedMarker:
     """The export view of a live, verified marker."""
-    from nesting.markerfile import to_dict
-
     pieces = []
     for placement in marker.placements:
         piece = marker.pieces[placement.piece]
@@ -154,9 +155,6 @@ def from_file(path) -> PlacedMarker:
     A source pattern that cannot be read, or no longer matches the placed outlines, only costs
     the annotations (logged), never the export.
     """
-    from nesting.markerfile import load
-    from nesting.verify_file import verify_file
-
     problems = verify_file(path)
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
@@ -184,8 +182,6 @@ def from_file(path) -> PlacedMarker:
 
 def _source_pieces(document, folder: Path) -> dict[tuple[str, str], Piece]:
     """Pieces of every readable DXF source named in the file, keyed by (source, piece id)."""
-    from patterns import read_pieces
-
     if document.get("units") == "instance":
         return {}  # instances carry no marks
     found = {}

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from nesting.batch.jobs import BatchJob
-from nesting.batch.result import ERROR, FAILED, WORKER_DIED, JobResult
-from nesting.batch.worker import init_worker, run_job
-from nesting.limits import cores
+from jobs.batch.jobs import BatchJob
+from jobs.batch.result import ERROR, FAILED, WORKER_DIED, JobResult
+from jobs.batch.worker import init_worker, run_job
+from jobs.limits import cores
 
 
 def default_workers() -> int:
@@ -87,5 +87,5 @@ def _context():
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["nesting.batch.worker"])
+    context.set_forkserver_preload(["jobs.batch.worker"])
     return context

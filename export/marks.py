@@ -4,7 +4,7 @@ Plotting conventions of cutting rooms: the grain line with an arrow head, notche
 ticks perpendicular to the cut line, internal and sew lines, drill holes as crosses, and the
 piece label inside the piece, along the grain. Every mark is a polyline in marker coordinates
 so each writer only has to stroke lines, and every mark lies on its own piece: the annotations
-arrive clipped (`nesting.export.clip`), the grain arrow is shortened until its head fits, notch
+arrive clipped (`export.clip`), the grain arrow is shortened until its head fits, notch
 ticks and drill crosses are clipped, and the label is made smaller until it fits (or left out).
 """
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import polylabel
 
-from nesting.export.clip import clip_line
-from nesting.export.placed import PlacedMarker, PlacedPiece
+from export.clip import clip_line
+from export.placed import PlacedMarker, PlacedPiece
 
 Polyline = tuple[tuple[float, float], ...]
 

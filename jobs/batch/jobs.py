@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
 
+from export import DEFAULT_FORMATS, parse_formats
+from jobs.marker import MarkerJob
 from nesting.errors import NestingError, shown
-from nesting.export import DEFAULT_FORMATS, parse_formats
-from nesting.job import MarkerJob
 
 PATH_OPTIONS = ("input", "spec")  # file options, resolved against the jobs file's folder
 BATCH_OPTIONS = {

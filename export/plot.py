@@ -19,11 +19,11 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
+from export.marks import mark_sizes, piece_marks, safe_text  # noqa: E402
+from export.options import MAX_TILED_PAGES, ExportOptions  # noqa: E402
+from export.placed import PlacedMarker  # noqa: E402
 from nesting.atomic import atomic_path  # noqa: E402
 from nesting.errors import SpecError  # noqa: E402
-from nesting.export.marks import mark_sizes, piece_marks, safe_text  # noqa: E402
-from nesting.export.options import MAX_TILED_PAGES, ExportOptions  # noqa: E402
-from nesting.export.placed import PlacedMarker  # noqa: E402
 
 MM_PER_INCH = 25.4
 POINTS_PER_MM = 72.0 / MM_PER_INCH

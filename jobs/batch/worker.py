@@ -17,11 +17,14 @@ import threading
 import time
 import traceback
 
+from jobs.batch.jobs import MARKER_FILE, OPTIONS_FILE, BatchJob
+from jobs.batch.result import ERROR, FAILED, JobResult
+from jobs.marker import check_options, run
 from nesting.atomic import process_alive
-from nesting.batch.jobs import MARKER_FILE, OPTIONS_FILE, BatchJob
-from nesting.batch.result import ERROR, FAILED, JobResult
 from nesting.errors import NestingError, VerificationError
-from nesting.job import check_options, run
+from nesting.kernels import warmup
+from nesting.markerfile import load
+from nesting.verify_file import verify_file
 from patterns.errors import PatternError
 
 USER_ERRORS = (PatternError, NestingError, OSError)  # the job's own fault: reported, batch goes on
@@ -36,8 +39,6 @@ def init_worker(batch: int | None = None) -> None:
     parent of a worker is the fork server, which outlives the batch as long as workers hold
     its pipe.
     """
-    from nesting.kernels import warmup
-
     if batch is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         threading.Thread(target=_die_with, args=(batch,), name="batch-watchdog", daemon=True).start()
@@ -81,9 +82,6 @@ def _nest_into_folder(batch_job: BatchJob):
 
 def finished(batch_job: BatchJob) -> JobResult | None:
     """The skipped-job result if the folder holds this job's verified marker, else None."""
-    from nesting.markerfile import load
-    from nesting.verify_file import verify_file
-
     out = batch_job.out
     try:
         recorded = json.loads((out / OPTIONS_FILE).read_text(encoding="utf-8"))

@@ -17,11 +17,11 @@ import shapely
 from shapely.geometry import box
 from shapely.ops import polylabel
 
+from export import cutorder
+from export.marks import CHAR_ADVANCE, label_height, mark_sizes, piece_marks
+from export.options import ExportOptions
+from export.placed import PlacedMarker
 from nesting.atomic import write_text
-from nesting.export import cutorder
-from nesting.export.marks import CHAR_ADVANCE, label_height, mark_sizes, piece_marks
-from nesting.export.options import ExportOptions
-from nesting.export.placed import PlacedMarker
 
 UNITS_PER_MM = 40
 _POINTS_PER_PD = 64  # long paths are split over several PD instructions for small device buffers

@@ -10,21 +10,27 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from export.cutorder import plan
+from export.options import ExportOptions
+from export.placed import PlacedMarker, from_file, from_marker
+from nesting.atomic import write_text
 from nesting.errors import SpecError
-from nesting.export.options import ExportOptions
 
 DEFAULT_FORMATS = ("json", "png", "dxf", "plt")
 MAX_EXPORT_PIECES = 10_000  # as many as `nest marker` nests; every writer is about linear in the pieces
 
 
 def _write_json(marker, path, options) -> None:
-    from nesting.atomic import write_text
-
     write_text(path, json.dumps(marker.document, indent=1) + "\n")
 
 
 def _writers():
-    from nesting.export import dxf, hpgl, plot, svg
+    from export import (  # deferred: matplotlib and ezdxf are slow imports, and the CLI reads the format names
+        dxf,
+        hpgl,
+        plot,
+        svg,
+    )
 
     return {
         "json": ("marker.json", _write_json),
@@ -51,8 +57,6 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 def view_of(marker):
     """The export view of a live `Marker` (a `PlacedMarker` passes through)."""
-    from nesting.export.placed import PlacedMarker, from_marker
-
     return marker if isinstance(marker, PlacedMarker) else from_marker(marker)
 
 
@@ -62,7 +66,7 @@ def check(view, formats, options: ExportOptions) -> None:
         raise SpecError(f"{view.input or 'marker'}: {len(view.pieces)} pieces, more than the {MAX_EXPORT_PIECES} "
                         f"the cut files and drawings are written for; split the marker")
     if "pdf" in formats:
-        from nesting.export.plot import pdf_pages_mm
+        from export.plot import pdf_pages_mm  # deferred: matplotlib is a slow import
 
         pdf_pages_mm(view, options)
 
@@ -86,15 +90,11 @@ def export_file(marker_path, out_dir, formats=DEFAULT_FORMATS, options: ExportOp
     Returns the export view (for its summary) and the paths written. Raises `MarkerFileError`
     when the file is unreadable or fails verification; nothing is written then.
     """
-    from nesting.export.placed import from_file
-
     view = from_file(marker_path)
     return view, write(view, out_dir, formats, options)
 
 
 def cut_summary(marker) -> str:
     """One line: contours, cut length and pen-up travel of the cut order from the marker origin."""
-    from nesting.export.cutorder import plan
-
     view = view_of(marker)
     return plan(view).summary(view.units)

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Iterator
 
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed
 
-from nesting.batch.jobs import BatchError, BatchJob
-from nesting.batch.result import ERROR, FAILED, WORKER_DIED, JobResult
-from nesting.batch.worker import init_worker, run_job
+from jobs.batch.jobs import BatchError, BatchJob
+from jobs.batch.result import ERROR, FAILED, WORKER_DIED, JobResult
+from jobs.batch.worker import init_worker, run_job
 
 CONNECT_TIMEOUT_S = 30
 
