@@ -84,14 +84,15 @@ class Workbench:
     def running(self) -> Job | None:
         return next((job for job in self.jobs.values() if job.status == RUNNING), None)
 
-    def start(self, search, target=runner.run) -> Job:
-        """Start a marker job (`runner.Search`) or a plan job (`plans.PlanSearch` with ``plans.run``)."""
+    def start(self, search, target=runner.run, on_done=None) -> Job:
+        """Start a marker job (a `runner.Search`; its marker goes to `store`), or another
+        ``target``'s (a plan's: ``plans.run``, `store_plan`)."""
         if self.running():
             raise RequestError("a job is already running: stop it first")
         for old in list(self.jobs)[:-KEPT_JOBS]:  # finished long ago: their event lists go
             del self.jobs[old]
-        on_done = self.store_plan if target is plans.run else self.store
-        job = Job(search, on_done, tidy=lambda text: _user_message(text, self.workspace.root), target=target)
+        job = Job(search, on_done or self.store, tidy=lambda text: _user_message(text, self.workspace.root),
+                  target=target)
         self.jobs[job.id] = job
         return job
 
@@ -401,7 +402,7 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
         await asyncio.to_thread(plans.read_order, path, bench.workspace)  # a bad order: one line, no job
         search = plans.PlanSearch(order=str(path), out=str(bench.workspace.new_plan_folder(path.stem)),
                                   time=time_s, workers=workers, seed=seed)
-        job = bench.start(search, target=plans.run)
+        job = bench.start(search, plans.run, bench.store_plan)
         return JSONResponse({"job_id": job.id, "folder": Path(job.folder).name,
                              "order": path.relative_to(root).as_posix()})
 
