@@ -13,7 +13,9 @@ import time
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from export import DEFAULT_FORMATS, view_of, write
+import shapely
+
+from export import DEFAULT_FORMATS, view_of, write, write_seconds
 from export.options import ExportOptions
 from jobs.limits import Limits, parse_limits
 from jobs.spec import MarkerSpec, with_options
@@ -34,6 +36,7 @@ from patterns.selection import select_pieces
 MAX_SEED = 2**63 - 1
 MAX_ITERATIONS = 10**15
 MAX_RATIO_DIGITS = 6  # garments of one size in --sizes S=N
+FINISH_S = 0.5  # verifying a marker and swapping its folder in, beyond the writers
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +144,11 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
         raise SpecError(f"--simplify {job.simplify:g} is not below a tenth of the fabric width {spec.width:g}")
     check_size(pieces, spec, limits)
     read_s = time.perf_counter() - started
+    if stop is not None and stop.time_limit is not None:
+        stop.time_limit = search_budget(stop.time_limit, pieces, job.formats)
     config = NestConfig(
-        seed=job.seed, time_limit=job.time, iterations=job.iterations, strategy=job.strategy,
+        seed=job.seed, time_limit=search_budget(job.time, pieces, job.formats), iterations=job.iterations,
+        strategy=job.strategy,
         target_utilization=job.target, workers=job.workers, spacing=spec.spacing, simplify_tolerance=job.simplify,
     )
     marker = nest(pieces, spec.fabric, config, stop=stop, listener=listener,
@@ -160,6 +166,16 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
     finally:
         if stop is not None:
             stop.urgent = ""
+
+
+def search_budget(budget: float | None, pieces, formats) -> float | None:
+    """The search's share of a wall budget: what verifying and writing the files will take
+    (`export.write_seconds`, and ``FINISH_S``) is kept back, but the search keeps at least half."""
+    if budget is None:
+        return None
+    copies = sum(piece.demand for piece in pieces)
+    vertices = sum(piece.demand * shapely.get_num_coordinates(piece.outline) for piece in pieces)
+    return max(budget - FINISH_S - write_seconds(formats, copies, vertices), budget / 2)
 
 
 def source_digests(pieces) -> dict[str, str]:

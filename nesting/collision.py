@@ -115,9 +115,10 @@ class CollisionCore:
         left fill and the separator agree on what "free" means.
 
         ``from_x``: no free position lies left of it (an earlier answer for this shape on this
-        layout: placing pieces only removes free space). The query is then windowed to the
-        right of it, and the NFPs wholly to its left are never clipped: bottom-left fill of
-        many pieces stops being quadratic in the clipping.
+        layout: placing pieces only removes free space). The query is windowed to the right of
+        it: first twice the shape's width wide, four times wider while the answer is not inside,
+        and only the NFPs reaching into the window are clipped — a few dozen, not every piece
+        right of the frontier — so bottom-left fill of many pieces is not quadratic.
         """
         x0, y0, x1, y1 = self._open_fit[shape]
         x0 = max(x0, np.floor(from_x))
@@ -126,12 +127,30 @@ class CollisionCore:
         x0, y0, x1, y1 = int(np.ceil(x0)), int(np.ceil(y0)), int(np.floor(x1)), int(np.floor(y1))
         if x0 > x1 or y0 > y1:
             return None
+        bounds = self.instance.bounds[shape]
+        reach = 2 * int(np.ceil(bounds[2] - bounds[0])) + 1
+        while x0 + reach < x1:
+            found = self._lowest_in(state, item, shape, (x0, y0, x0 + reach, y1))
+            if found is not None and found[0] < x0 + reach:
+                return found
+            reach *= 4
+        return self._lowest_in(state, item, shape, (x0, y0, x1, y1))
+
+    def _lowest_in(self, state: LayoutState, item: int, shape: int, window) -> tuple[float, float] | None:
+        """`lowest_position` within an integer window ``(x0, y0, x1, y1)`` of the inner-fit range.
+
+        Only the NFPs reaching into the window are clipped. A vertex left of the window's right
+        edge is one of the unwindowed free region's (the cut adds vertices on that edge only),
+        so a narrow window finds the same answer whenever the answer lies inside it.
+        """
+        x0, y0, x1, y1 = window
         clipper = pyclipper.Pyclipper()
         clipper.AddPath([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], pyclipper.PT_SUBJECT, True)
         any_clip = False
         placed = np.flatnonzero(state.shape_of != UNPLACED)
-        reach = self.instance.nfp_bbox[state.shape_of[placed], shape, 2] + state.position[placed, 0]
-        for other in placed[reach >= x0]:  # an NFP touching the window's left edge still counts
+        nfp_bbox = self.instance.nfp_bbox[state.shape_of[placed], shape]
+        left, right = nfp_bbox[:, 0] + state.position[placed, 0], nfp_bbox[:, 2] + state.position[placed, 0]
+        for other in placed[(right >= x0) & (left <= x1)]:  # an NFP touching the window's edge still counts
             if other == item:
                 continue
             offset = state.position[other]

@@ -40,6 +40,8 @@ def minkowski_rings(a: np.ndarray, b: np.ndarray) -> list[list]:
             raise ValueError("NFP input must be CCW int rings of at least 3 vertices and positive area")
         if np.abs(ring).max() >= _MAX_COORDINATE:
             raise ValueError("NFP input coordinates must stay below 2**30 (exact int64 cross products)")
+    if len(a) * len(b) >= _MAX_COORDINATE:  # (the kernel's sort keys stay below 2**63; memory ends first)
+        raise ValueError("NFP input rings too large: the product of their vertex counts must stay below 2**30")
     xy, offsets = convolution_loops(np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(-b, dtype=np.int64))
     clipper = pyclipper.Pyclipper()
     added = False

@@ -1,5 +1,7 @@
 """The collision core against shapely: depth, line search, the NFP mirror, the loss caches."""
 
+import math
+
 import numpy as np
 import pytest
 import shapely
@@ -240,16 +242,18 @@ def test_the_debug_check_holds_through_a_whole_compaction(monkeypatch):
 @settings(max_examples=10, deadline=None)
 @given(st.lists(non_convex_polygons(), min_size=2, max_size=3), st.booleans())
 def test_windowed_lowest_position_agrees_with_the_whole_strip(outlines, zone):
-    """Bottom-left fill windows each query right of the shape's last answer: at every step the
-    answer is the one the query over the whole strip (every placed NFP) gives, to a grid unit:
-    the set of clipped NFPs changes how clipper rounds edge intersections."""
+    """Bottom-left fill windows each query right of the shape's last answer, narrow first: at
+    every step the answer is the one the query over the whole strip (every placed NFP, no
+    window) gives, to a grid unit: the set of clipped NFPs changes how clipper rounds edge
+    intersections."""
     problem = _random_problem(outlines, 3, zone)
     prep, core = problem.prep, problem.collision
     state = core.empty_state()
     frontier = {}
     for item in area_order(problem):
         for s in prep.item_shapes[item]:
-            whole = core.lowest_position(state, item, s)
+            x0, y0, x1, y1 = core._open_fit[s]
+            whole = core._lowest_in(state, item, s, (math.ceil(x0), math.ceil(y0), math.floor(x1), math.floor(y1)))
             windowed = core.lowest_position(state, item, s, frontier.get(s, -np.inf))
             # the same position, up to clipper's rounding of edge intersections to the grid
             assert (windowed is None) == (whole is None)

@@ -143,6 +143,20 @@ def test_a_second_sigint_aborts_with_nothing_written(tmp_path, nest_process):
     assert not out.exists() or not any(out.iterdir()), sorted(out.iterdir())
 
 
+def test_a_two_worker_run_writing_every_default_format_ends_within_its_budget(tmp_path, nest_process):
+    """The search ends early by the estimated writing time, so the files are written within the budget too."""
+    budget = 6.0
+    out = tmp_path / "out"
+    run = nest_process(out, "--time", str(budget), "--workers", "2")
+    code, _, stderr, ended = run.finish()
+    assert code == 0, stderr
+    document = json.loads((out / "marker.json").read_text())
+    assert document["elapsed_s"] < budget - 0.5  # time was kept back for verifying and writing
+    assert ended - run.search_started() <= budget + EXIT_SLACK_S
+    assert sorted(path.name for path in out.iterdir()) == ["marker.dxf", "marker.json", "marker.plt", "marker.png"]
+    assert verify_file(out / "marker.json", instance=SHIRTS) == []
+
+
 def test_time_budget_is_honoured_within_5_percent_or_1_s(tmp_path, nest_process):
     budget = 6.0
     out = tmp_path / "out"

@@ -3,7 +3,8 @@
 - `convolution`: the convolution cycle of two integer rings (the core of an exact NFP);
 - `polygon`: point-in-region and penetration depth on flat ring sets;
 - `collision`: the overlap queries on a marker (`Instance`, `LayoutState`);
-- `separate`: the separator's moves and guided-local-search weights.
+- `separate`: the separator's moves and guided-local-search weights;
+- `sorting`: the one in-place sort they share.
 
 Kernels take C-contiguous arrays or the typed records above, hold no RNG state of numpy's
 and trust their input: the validating wrappers live in `nesting.geometry`, `nesting.nfp`,
@@ -11,7 +12,9 @@ and trust their input: the validating wrappers live in `nesting.geometry`, `nest
 
 numba's cache checks only the file a kernel is defined in: after editing one of these modules,
 delete ``nesting/kernels/__pycache__`` so that kernels of the other modules that call into it
-are compiled again, not loaded with the old code inlined.
+are compiled again, not loaded with the old code inlined. A wheel built from this tree carries
+the cache of everything `warmup` compiles (``setup.py``), so `warmup` must compile every
+specialisation a run uses (``tests/test_kernel_cache.py``).
 """
 
 import time

@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from nesting.kernels.polygon import depth_in_rings
+from nesting.kernels.sorting import sort_prefix
 
 UNPLACED = -1
 
@@ -227,8 +228,17 @@ def _line_crossings(instance, lo, hi, axis, level, out):
                 out[n] = xy[j, other] + t * (xy[k, other] - xy[j, other])
                 n += 1
             j = k
-    out[:n].sort()
+    sort_prefix(out, n)
     return n
+
+
+@njit(cache=True, nogil=True)
+def _grown(values, used, size):
+    """A larger copy of ``values[:used]`` with room for ``size`` (a loop: numba's slice copy compiles slowly)."""
+    grown = np.empty(max(2 * values.shape[0], size))
+    for k in range(used):
+        grown[k] = values[k]
+    return grown
 
 
 @njit(cache=True, nogil=True)
@@ -254,7 +264,7 @@ def line_search(instance, state, i, s, x, y, axis):
     bbox, rings, offsets = instance.nfp_bbox, instance.nfp_rings, instance.nfp_offsets
     other = 1 - axis
     n_items = shape_of.shape[0]
-    intervals = np.empty((2 * n_items + 2, 2))
+    starts, ends = np.empty(2 * n_items + 2), np.empty(2 * n_items + 2)  # the overlap intervals
     m = 0
     crossings = np.empty(64)
     for j in range(n_items):
@@ -269,27 +279,33 @@ def line_search(instance, state, i, s, x, y, axis):
         if crossings.shape[0] < size:
             crossings = np.empty(2 * size)
         n = _line_crossings(instance, lo, hi, axis, rel, crossings)
+        if m + n // 2 > starts.shape[0]:
+            starts, ends = _grown(starts, m, m + n), _grown(ends, m, m + n)
         for c in range(0, n - 1, 2):
-            if m == intervals.shape[0]:
-                grown = np.empty((2 * m, 2))
-                grown[:m] = intervals
-                intervals = grown
-            intervals[m, 0] = crossings[c] + position[j, other]
-            intervals[m, 1] = crossings[c + 1] + position[j, other]
+            starts[m] = crossings[c] + position[j, other]
+            ends[m] = crossings[c + 1] + position[j, other]
             m += 1
     if m == 0:
         return True, min(max(target, lo_lim), hi_lim)
-    order = np.argsort(intervals[:m, 0])
-    # Walk the merged intervals; candidates are free gaps' points nearest the target.
+    sort_prefix(starts, m)
+    sort_prefix(ends, m)
+    # Sweep the union of the intervals block by block (touching ones merge: a start is taken
+    # before an equal end); the candidates are the free gaps' points nearest the target.
     best, best_dist = 0.0, np.inf
     free_from = lo_lim  # start of the current free gap
-    k = 0
+    k = e = 0
     while k < m:
-        a, b = intervals[order[k], 0], intervals[order[k], 1]
-        k += 1
-        while k < m and intervals[order[k], 0] <= b:
-            b = max(b, intervals[order[k], 1])
-            k += 1
+        a, covering = starts[k], 0
+        while True:
+            if k < m and starts[k] <= ends[e]:
+                covering += 1
+                k += 1
+            else:
+                covering -= 1
+                b = ends[e]
+                e += 1
+                if covering == 0:
+                    break
         gap_end = min(a, hi_lim)
         if gap_end >= free_from:
             candidate = min(max(target, free_from), gap_end)

@@ -17,6 +17,8 @@ All arithmetic is exact int64: coordinates must stay below about 2**30.
 import numpy as np
 from numba import njit
 
+from nesting.kernels.sorting import sort_prefix
+
 
 @njit(cache=True, nogil=True)
 def _cross(ux, uy, vx, vy):
@@ -81,6 +83,19 @@ def convolution_segments(a, b):
 
 
 @njit(cache=True, nogil=True)
+def _lower_bound(sorted_values, value):
+    """First index whose value is not below ``value`` (``np.searchsorted``, left)."""
+    lo, hi = 0, sorted_values.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sorted_values[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
 def convolution_loops(a, b):
     """Chain the convolution segments into closed loops of points.
 
@@ -91,8 +106,16 @@ def convolution_loops(a, b):
     m = b.shape[0]
     segments = convolution_segments(a, b)
     k = segments.shape[0]
-    order = np.argsort(segments[:, 0], kind="mergesort")
-    starts = segments[order, 0]
+    # Segments by start node, ties in segment order: one sort of the unique keys node * k + segment
+    # (below 2**63 while n * m < 2**30, which `nesting.nfp` checks).
+    keys = np.empty(k, dtype=np.int64)
+    for s in range(k):
+        keys[s] = segments[s, 0] * k + s
+    sort_prefix(keys, k)
+    order, starts = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64)
+    for s in range(k):
+        starts[s] = keys[s] // k
+        order[s] = keys[s] - starts[s] * k
     used = np.zeros(k, dtype=np.bool_)
     next_free = np.zeros(k, dtype=np.int64)  # per sorted position: unused pointer by node run
     xy = np.empty((k, 2), dtype=np.int64)
@@ -114,7 +137,7 @@ def convolution_loops(a, b):
             if node == start_node:
                 break
             # First unused outgoing segment of `node` (sorted run found by binary search).
-            first = np.searchsorted(starts, node)
+            first = _lower_bound(starts, node)
             pos = first + next_free[first]
             while pos < k and starts[pos] == node and used[order[pos]]:
                 pos += 1

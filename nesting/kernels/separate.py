@@ -215,6 +215,15 @@ def _colliding(state, i):
 
 
 @njit(cache=True, nogil=True)
+def _largest(values):
+    """Largest absolute value (a loop: numba's array reductions compile slowly)."""
+    largest = 0.0
+    for value in values:
+        largest = max(largest, abs(value))
+    return largest
+
+
+@njit(cache=True, nogil=True)
 def move_items(instance, state, moves, rng, items):
     """Move each listed item that still collides; keep the losses current.
 
@@ -229,7 +238,7 @@ def move_items(instance, state, moves, rng, items):
         refresh_item(instance, state, i)
         moved += 1
         if moves.check_losses:
-            scale = max(1.0, np.abs(state.pair_loss).max(), np.abs(state.container_loss).max())
+            scale = max(1.0, _largest(state.pair_loss.ravel()), _largest(state.container_loss))
             if loss_mismatch(instance, state) > _MISMATCH * scale:
                 raise AssertionError("cached pair/container losses differ from a recomputation")
     return moved
