@@ -1,6 +1,7 @@
 """What a job's worker process runs: nest (or compact an edited marker), verify, write, report.
 
-One engine call with the job's whole budget. Its listener hears every improvement with the
+One engine call with the job's budget (a wall budget, as ``nest marker --time``: the search
+leaves the time that writing the files takes). Its listener hears every improvement with the
 improved layout itself (`Listener.improved_layout`, relayed best-only by `BestRelay`): the page
 gets each improvement's length and utilization for its curve, and the improving marker to draw,
 a few frames a second. Those frames are unverified intermediates, flagged so; the marker the
@@ -20,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from jobs.marker import write_all
+from jobs.marker import search_budget, write_all
 from nesting.config import NestConfig
 from nesting.engine import layout_from_placements, nest, to_marker
 from nesting.errors import NestingError, VerificationError
@@ -120,7 +121,7 @@ def run(search: Search, events) -> None:
     """The worker's entry point for a marker: nest, verify, write; the marker drawn last is the verified one."""
 
     def job(stop: Stop):
-        stop.time_limit = search.time
+        stop.time_limit = search_budget(search.time, search.pieces, search.formats)  # as nest marker's --time
         marker = _search(search, events, stop)
         written = write_all(marker, search.out, search.formats)
         events.put(("marker", {"t": marker.elapsed_s, "verified": True, "marker": view(marker)}, None))
