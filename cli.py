@@ -199,11 +199,11 @@ def cmd_bench(args) -> int:
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if not 0 < args.time < math.inf:
         raise UserError(f"nest bench: --time must be a finite number of seconds > 0, got {args.time:g}")
-    if args.seeds < 1:
-        raise UserError(f"nest bench: --seeds must be >= 1, got {args.seeds}")
+    if args.seeds < 1 or args.workers < 1:
+        raise UserError(f"nest bench: --seeds and --workers must be >= 1, got {args.seeds} and {args.workers}")
     try:
         written = run_benchmark(args.instances, time_s=args.time, seeds=args.seeds, engines=engines, out=args.out,
-                                iterations=args.iterations, progress=lambda line: print(line, flush=True))
+                                iterations=args.iterations, workers=args.workers, progress=lambda line: print(line, flush=True))
     except BenchmarkError as exc:
         raise UserError(str(exc)) from None
     print("wrote " + ", ".join(str(p) for p in written))
@@ -306,11 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(run=cmd_plan)
 
     bench = commands.add_parser("bench", help="utilization benchmark: instances x seeds x engines, side by side")
-    bench.add_argument("instances", nargs="*", help="bundled instance names or .json files (default: all ten bundled)")
+    bench.add_argument("instances", nargs="*", help="bundled instance or set names (garment, gardeyn, comparison...) or .json files "
+                       "(default: the ten ESICUP instances)")
     bench.add_argument("--time", type=float, default=30.0, help="seconds per run (default 30)")
     bench.add_argument("--seeds", type=int, default=3, help="runs per instance and engine, seeds 0..N-1 (default 3)")
     bench.add_argument("--engines", default="ours", help="comma-separated: ours, spyrrow (default ours)")
     bench.add_argument("--iterations", type=int, help="iteration budget for ours instead of --time (reproducible)")
+    bench.add_argument("--workers", type=int, default=1,
+                       help="cores per run: our worker processes, the peer's threads (default 1)")
     bench.add_argument("--out", required=True, help="output folder: results.json, results.md, *.png, markers/")
     bench.set_defaults(run=cmd_bench)
 

@@ -9,11 +9,27 @@ from pathlib import Path
 INSTANCE_DIR = Path(__file__).resolve().parent / "instances"
 GARMENT = ("albano", "dagli", "marques", "shirts", "trousers")
 CONTROLS = ("fu", "jakobs1", "jakobs2", "shapes0", "shapes1")
+GARDEYN = ("gardeyn0", "gardeyn1", "gardeyn2", "gardeyn3", "gardeyn6", "gardeyn8", "gardeyn9")
+LARGE = ("shirts-x10",)
 DEFAULT_SET = GARMENT + CONTROLS
+# Names that stand for several instances on the command line; `comparison` is the side-by-side
+# set the density goal is measured on (the garment instances, long real curves, a large marker).
+SETS = {"garment": GARMENT, "controls": CONTROLS, "gardeyn": GARDEYN, "large": LARGE,
+        "comparison": GARMENT + GARDEYN + LARGE}
 
 
 class BenchmarkError(ValueError):
     """A problem with what the user asked the benchmark to run (exit 2)."""
+
+
+def expand(names) -> list[Path]:
+    """The JSON files of instance names, set names (`SETS`) and paths, in order, each once."""
+    paths = []
+    for name in names or DEFAULT_SET:
+        for path in (resolve(n) for n in SETS.get(name, (name,))):
+            if path not in paths:
+                paths.append(path)
+    return paths
 
 
 def resolve(name_or_path: str) -> Path:
@@ -25,7 +41,9 @@ def resolve(name_or_path: str) -> Path:
         return path
     bundled = INSTANCE_DIR / f"{name_or_path}.json"
     if not bundled.is_file():
-        raise BenchmarkError(f"{name_or_path}: not a bundled instance (choose from {', '.join(DEFAULT_SET)}) nor a .json file")
+        bundled = sorted(p.stem for p in INSTANCE_DIR.glob("*.json") if p.stem != "best_known")
+        raise BenchmarkError(f"{name_or_path}: not a bundled instance ({', '.join(bundled)}), "
+                             f"a set ({', '.join(SETS)}) nor a .json file")
     return bundled
 
 

@@ -1,7 +1,8 @@
 """The engines a benchmark compares, each run once in the current process.
 
 ``ours`` is this engine through its library API; ``spyrrow`` is sparrow (Gardeyn & Wauters)
-through its Python wrapper, given the same items, width, time budget, seed and one thread.
+through its Python wrapper, given the same items, width, time budget, seed and number of
+cores (our worker processes, its threads).
 Both markers go through our own verifier; a peer marker that fails it is reported as such.
 Every record holds the anytime curve (``improvements``: seconds, utilization) as the engine
 reported it, and the final utilization as measured on the verified marker.
@@ -64,8 +65,9 @@ def marker_digest(marker) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
 
 
-def run_ours(path: Path, seed: int, time_s: float | None, iterations: int | None = None, marker_path=None) -> dict:
-    """One run of our engine, single-threaded; compilation is done first and reported apart."""
+def run_ours(path: Path, seed: int, time_s: float | None, iterations: int | None = None, marker_path=None,
+             workers: int = 1) -> dict:
+    """One run of our engine on ``workers`` processes; compilation is done first and reported apart."""
     from nesting import Fabric, NestConfig, nest
     from nesting.kernels import warmup
     from nesting.markerfile import dump
@@ -83,7 +85,7 @@ def run_ours(path: Path, seed: int, time_s: float | None, iterations: int | None
     instance = load_instance(path)
     compile_s = warmup()
     config = NestConfig(seed=seed, time_limit=None if iterations else time_s, iterations=iterations,
-                        workers=1, target_utilization=NO_TARGET)
+                        workers=workers, target_utilization=NO_TARGET)
     curve = Curve()
     cpu0, start = _cpu_seconds(), time.perf_counter()
     marker = nest(instance.pieces, Fabric(instance.width), config, listener=curve, input_name=str(path), units="instance")
@@ -92,14 +94,14 @@ def run_ours(path: Path, seed: int, time_s: float | None, iterations: int | None
         dump(marker, marker_path)
     record = _record(marker, curve.points, wall, cpu, violations(marker, config.tolerances))
     record.update(
-        engine_version=_version("marker-nesting"), threads=1, compile_s=compile_s,
+        engine_version=_version("marker-nesting"), threads=workers, compile_s=marker.stats.get("compile_s", compile_s),
         nfp_s=marker.stats.get("nfp_s"), iterations=marker.stats.get("iterations"),
     )
     return record
 
 
-def run_spyrrow(path: Path, seed: int, time_s: float, marker_path=None) -> dict:
-    """One run of sparrow via spyrrow on one thread, its marker rebuilt and verified by us.
+def run_spyrrow(path: Path, seed: int, time_s: float, marker_path=None, threads: int = 1) -> dict:
+    """One run of sparrow via spyrrow on ``threads`` threads, its marker rebuilt and verified by us.
 
     spyrrow takes whole seconds: the budget is rounded (at least 1 s) and the record states
     the budget it actually got. ``early_termination`` is off so that it, like ours, uses the
@@ -119,7 +121,8 @@ def run_spyrrow(path: Path, seed: int, time_s: float, marker_path=None) -> dict:
         for p in instance.pieces if p.demand > 0
     ]
     problem = spyrrow.StripPackingInstance(instance.name, instance.width, items)
-    config = spyrrow.StripPackingConfig(early_termination=False, total_computation_time=budget, num_workers=1, seed=seed)
+    config = spyrrow.StripPackingConfig(early_termination=False, total_computation_time=budget, num_workers=threads,
+                                        seed=seed)
     queue, done, curve = spyrrow.ProgressQueue(), threading.Event(), []
     feasible = (spyrrow.ReportType.ExplFeas, spyrrow.ReportType.CmprFeas, spyrrow.ReportType.Final)
 
@@ -159,7 +162,7 @@ def run_spyrrow(path: Path, seed: int, time_s: float, marker_path=None) -> dict:
         dump(marker, marker_path)
     record = _record(marker, curve, wall, cpu, problems)
     record.update(
-        engine_version=_version("spyrrow"), threads=1, time_budget_s=float(budget),
+        engine_version=_version("spyrrow"), threads=threads, time_budget_s=float(budget),
         reported_length=float(solution.width), reported_utilization=float(solution.density),
     )
     return record

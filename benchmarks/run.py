@@ -1,8 +1,8 @@
 """Instances x seeds x engines, one process per run, into results.json, results.md and plots.
 
-This is what ``nest bench`` calls. Runs go one at a time (the engines compared are given one
-thread each, so a quiet machine gives them a core each without interference), interleaving
-the engines per instance and seed so that a drift in machine load hits both alike.
+This is what ``nest bench`` calls. Runs go one at a time, each engine given the same number
+of cores (``workers``: our worker processes, the peer's threads), interleaving the engines per
+instance and seed so that a drift in machine load hits both alike.
 ``results.json`` is rewritten after every run: an interrupted benchmark keeps what it measured.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.catalog import DEFAULT_SET, BenchmarkError, best_known_density, resolve
+from benchmarks.catalog import BenchmarkError, best_known_density, expand
 from benchmarks.engines import check_engines
 from benchmarks.machine import describe
 
@@ -31,17 +31,20 @@ def run_benchmark(
     engines: Sequence[str] = ("ours",),
     out: Path | str = "benchmarks/results/run",
     iterations: int | None = None,
+    workers: int = 1,
     progress: Callable[[str], None] = lambda line: None,
 ) -> list[Path]:
     """Run the benchmark and write its files; return the paths written.
 
     Parameters
     ----------
-    instances : bundled instance names or JSON paths; empty means the default ten.
+    instances : bundled instance names, set names (``garment``, ``gardeyn``, ``comparison``...)
+        or JSON paths; empty means the default ten.
     time_s : wall-clock budget per run, seconds (the peer gets it rounded to whole seconds).
     seeds : runs per instance and engine, with seeds 0 .. seeds - 1.
     engines : ``ours`` and/or ``spyrrow``.
     iterations : an iteration budget for our engine instead of ``time_s`` (reproducible).
+    workers : cores per run: our engine's worker processes, the peer's threads.
     progress : receives one line per finished run.
 
     Raises
@@ -52,17 +55,17 @@ def run_benchmark(
     from benchmarks.table import write_table
     from nesting.atomic import write_text
 
-    if time_s <= 0 or seeds < 1 or (iterations is not None and iterations < 1):
-        raise BenchmarkError("--time must be positive, --seeds and --iterations at least 1")
+    if time_s <= 0 or seeds < 1 or workers < 1 or (iterations is not None and iterations < 1):
+        raise BenchmarkError("--time must be positive, --seeds, --workers and --iterations at least 1")
     check_engines(engines)
-    paths = {resolve(name).stem: resolve(name).resolve() for name in (instances or DEFAULT_SET)}
+    paths = {path.stem: path.resolve() for path in expand(instances)}
     out = Path(out).resolve()
     (out / "markers").mkdir(parents=True, exist_ok=True)
     results = {
         "schema": SCHEMA,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "settings": {"time_s": time_s, "seeds": seeds, "engines": list(engines), "iterations": iterations,
-                     "instances": list(paths)},
+                     "workers": workers, "instances": list(paths)},
         "machine": describe(),
         "instances": {name: {"path": _shown(path), "best_known_density": best_known_density(name)}
                       for name, path in paths.items()},
@@ -73,7 +76,7 @@ def run_benchmark(
         for seed in range(seeds):
             for engine in engines:
                 marker = out / "markers" / f"{name}-{engine}-seed{seed}.json"
-                record = run_one(path, engine, seed, time_s, iterations, marker)
+                record = run_one(path, engine, seed, time_s, iterations, marker, workers)
                 record = {"instance": name, **record}
                 results["runs"].append(record)
                 write_text(results_path, json.dumps(results, indent=1) + "\n")
@@ -82,10 +85,11 @@ def run_benchmark(
     return written + write_plots(results, out)
 
 
-def run_one(path: Path, engine: str, seed: int, time_s: float, iterations: int | None, marker: Path) -> dict:
+def run_one(path: Path, engine: str, seed: int, time_s: float, iterations: int | None, marker: Path,
+            workers: int = 1) -> dict:
     """One run in a fresh process; a crash or a hang is recorded, never raised."""
     command = [sys.executable, "-m", "benchmarks.single", str(path), engine, "--seed", str(seed),
-               "--time", str(time_s), "--marker", str(marker)]
+               "--time", str(time_s), "--workers", str(workers), "--marker", str(marker)]
     if iterations is not None and engine == "ours":
         command += ["--iterations", str(iterations)]
     timeout = 3 * time_s + 300

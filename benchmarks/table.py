@@ -121,14 +121,16 @@ def report_markdown(results: dict) -> str:
     settings = results["settings"]
     budget = (f"{settings['iterations']} iterations (ours)" if settings.get("iterations") else f"{settings['time_s']:g} s")
     engines = ", ".join(settings["engines"])
+    workers = settings.get("workers", 1)
     command = (f"nest bench {' '.join(settings['instances'])} --time {settings['time_s']:g} --seeds {settings['seeds']} "
-               f"--engines {','.join(settings['engines'])}"
+               f"--engines {','.join(settings['engines'])} --workers {workers}"
                + (f" --iterations {settings['iterations']}" if settings.get("iterations") else ""))
     return "\n\n".join([
         f"# Benchmark: {engines}, {budget} per run, {settings['seeds']} seed(s)",
         f"Run {results['created']} on: {describe_text(results['machine'])}",
         "Utilization in %, measured on each verified marker (placed area / (width x length)); medians "
-        "and bests over seeds of verified markers only. Each run is its own process on one thread; "
+        f"and bests over seeds of verified markers only. Each run is its own process, given {workers} core(s) "
+        "(our worker processes, the peer's threads), one run at a time; "
         "numba compilation is excluded from the budget. `LB (max util.)` is the utilization of a marker "
         "as short as the lower bound (max of total area / width and the longest piece's extent in its shortest allowed "
         "orientation); `gap to LB` is how much longer the median marker is than that bound.",

@@ -30,7 +30,9 @@ class Tolerances:
 class SeparatorConfig:
     """Overlap-minimisation constants (after sparrow's published defaults)."""
 
-    shrink_explore: float = 0.002  # strip shrink per successful step in exploration (tuned at 10-30 s)
+    shrink_explore: float = 0.002  # first strip shrink of exploration (tuned at 10-30 s)
+    shrink_explore_min: float = 0.0005  # exploration halves its shrink after failing, down to this
+    explore_attempts: int = 2  # separations (each after a disruption) at one length before a shorter shrink
     shrink_compress_max: float = 0.0005
     shrink_compress_min: float = 0.00001
     iterations_no_improve: int = 200
@@ -68,6 +70,7 @@ class NestConfig:
     iterations: int | None = None
     strategy: str = "auto"
     workers: int = 1
+    rounds: int = 1  # with workers > 1: rounds after which every worker continues from the best layout
     target_utilization: float = TARGET_UTILIZATION
     spacing: float = 0.0
     simplify_tolerance: float = 0.0

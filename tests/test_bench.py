@@ -4,6 +4,7 @@ Every number the runner reports is checked against the marker file it wrote, re-
 re-measured with shapely (`nest verify`'s checker), never against the engine's own figures.
 """
 
+import importlib.util
 import json
 import math
 
@@ -130,3 +131,26 @@ def test_kernel_benchmark_pieces_queries_and_placement_agree_with_shapely():
     assert time_reference(slow_a, slow_b, 0.01) is None  # given up on, child killed
     [row] = constructive_placement(["fu"])
     assert row["verified"] and 0.5 < row["utilization"] <= 1 and row["nfp_pairs"] == row["shapes"] * (row["shapes"] + 1) // 2
+
+
+def test_sets_name_the_comparison_instances_and_shirts_x10_is_shirts_times_ten():
+    from benchmarks.catalog import GARDEYN, GARMENT, expand
+
+    names = [path.stem for path in expand(["comparison", "shirts"])]
+    assert names == [*GARMENT, *GARDEYN, "shirts-x10"]  # shirts given twice is run once
+    assert all(best_known_density(name) for name in GARMENT + GARDEYN)
+    shirts, large = load_instance(INSTANCES / "shirts.json"), load_instance(INSTANCES / "shirts-x10.json")
+    assert large.width == shirts.width
+    assert [(p.outline.wkt, p.demand * 10) for p in shirts.pieces] == [(p.outline.wkt, p.demand) for p in large.pieces]
+
+
+def test_bench_gives_each_engine_the_same_cores(tmp_path):
+    out = tmp_path / "run"
+    engines = "ours,spyrrow" if importlib.util.find_spec("spyrrow") else "ours"
+    assert main(["bench", "fu", "--time", "1", "--iterations", "20", "--seeds", "1", "--workers", "2",
+                 "--engines", engines, "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["settings"]["workers"] == 2
+    assert [run["threads"] for run in results["runs"]] == [2] * len(engines.split(","))
+    assert all(verify_file(out / run["marker"], instance=FU) == [] for run in results["runs"])
+    assert "--workers 2" in (out / "results.md").read_text()

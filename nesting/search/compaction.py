@@ -4,7 +4,9 @@ Fix the strip a little shorter than the best feasible marker, let pieces overlap
 colliding pieces one at a time to their least-overlap positions, with guided-local-search
 weights on pairs that keep colliding (Egeblad et al. 2007; Umetani et al. 2009; Gardeyn &
 Wauters' sparrow 2025). Overlap reaching zero gives a shorter feasible marker; failing that,
-the best infeasible state is disrupted (two large pieces swapped) and separation goes on.
+the best infeasible state is disrupted (two large pieces swapped) and separation goes on;
+failing again, exploration takes a shorter shrink step (a failed separation costs hundreds of
+rounds: on shirts, a fixed step spent most of the exploration failing at one length).
 Compression, at the end, tries small shrinks at random split lines.
 
 All per-sample work runs in `nesting.kernels.separate`; this module only orchestrates, in
@@ -158,7 +160,7 @@ class Separator:
 
 
 def compact(problem, stop, listener, rng, start):
-    """Explore (shrink by a fixed step, separate, disrupt on failure), then compress."""
+    """Explore (shrink, separate, disrupt on failure, a shorter step after failing), then compress."""
     cfg = problem.config.separator
     sep = Separator(problem, start, int(rng.integers(2**63)))
     sep.fit()
@@ -177,22 +179,37 @@ def compact(problem, stop, listener, rng, start):
                                      problem.utilization_at(best.length), phase, Layout(best.shape_of, best.position))
 
     explore = stop.share(cfg.explore_share)
+    step = cfg.shrink_explore
     while not explore.done() and best.length > target_length:
         sep.restore(best)
-        sep.shrink(cfg.shrink_explore)
-        while not explore.done():
+        sep.shrink(step)
+        for attempt in range(cfg.explore_attempts):
+            if attempt:
+                sep.disrupt()
+            if explore.done():
+                break
             if sep.separate(explore, cfg.iterations_no_improve, cfg.strikes):
                 record("explore")
                 break
-            sep.disrupt()
+        else:  # this step is too long a stride from here: take shorter ones
+            step = max(step * 0.5, cfg.shrink_explore_min)
     while not stop.done() and best.length > target_length:
         sep.restore(best)
-        progress = min(1.0, stop.elapsed() / stop.time_limit) if stop.time_limit else 0.5
+        progress = _progress(stop)
         fraction = cfg.shrink_compress_max + (cfg.shrink_compress_min - cfg.shrink_compress_max) * progress
         sep.shrink(fraction, split=sep.random() * sep.length)
         if sep.separate(stop, cfg.compress_iterations_no_improve, cfg.compress_strikes):
             record("compress")
     return Layout(best.shape_of.copy(), best.position.copy())
+
+
+def _progress(stop) -> float:
+    """How much of the budget is spent (time, else iterations): the compression schedule's clock."""
+    if stop.time_limit:
+        return min(1.0, stop.elapsed() / stop.time_limit)
+    if stop.iterations:
+        return min(1.0, stop.used_iterations / stop.iterations)
+    return 0.5
 
 
 def _make_feasible(sep, stop, cfg, problem, listener, rng) -> bool:

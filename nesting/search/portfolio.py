@@ -14,12 +14,13 @@ only (`BestRelay`): each worker's own best may be worse than another's earlier o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import multiprocessing
 import os
 import queue as queue_module
 import signal
 
-from nesting.search import worker
+from nesting.search import compaction, worker
 from nesting.search.base import Listener
 
 
@@ -42,39 +43,57 @@ def start_workers() -> None:
 def run_portfolio(strategy, problem, stop, listener, rng):
     """Run ``strategy`` in ``config.workers`` processes with child seeds; the shortest layout wins.
 
-    Deterministic with an iteration budget: each worker is, and ties go to the lower worker.
+    With ``config.rounds`` > 1 the budget is cut into rounds: after each, every worker starts
+    the next from the shortest layout found so far (compaction, a fresh seed each): one search
+    on all cores that keeps the best, rather than independent runs that never meet.
+
+    An iteration budget is each worker's (they run side by side), and deterministic: each
+    worker is, and ties go to the lower worker.
     A stop request (Ctrl-C reaches the workers too) makes every worker return its best.
     """
-    workers = problem.config.workers
+    workers, rounds = problem.config.workers, max(1, problem.config.rounds)
     single = dataclasses.replace(problem, config=dataclasses.replace(problem.config, workers=1))
-    seeds = [int(s) for s in rng.integers(2**63, size=workers)]
+    seeds = rng.integers(2**63, size=(rounds, workers))
     context = _context()
     progress = context.SimpleQueue()
-    budget = None if stop.iterations is None else stop.iterations - stop.used_iterations
-    clock = (stop.started, stop.time_limit, budget)  # one deadline for all: the clock is system-wide
-    pool = context.Pool(workers, initializer=worker.initialize, initargs=(progress, clock))
+    pool = context.Pool(workers, initializer=worker.initialize, initargs=(progress,))
     relay = BestRelay(listener)
+    best = None
     try:
-        pending = pool.map_async(worker.run, [(strategy, single, seed) for seed in seeds])
-        relayed = False
-        while not pending.ready():
-            pending.wait(0.1)
-            _drain(progress, relay)
-            if stop.requested and not relayed:  # e.g. SIGTERM sent to this process alone
-                for process in pool._pool:  # the pool's own worker handles
-                    os.kill(process.pid, signal.SIGINT)
-                relayed = True
-        results = pending.get()
-        _drain(progress, relay)
+        for r in range(rounds):
+            share = stop.share(1.0 / (rounds - r))
+            budget = None if share.iterations is None else share.iterations - share.used_iterations
+            clock = (stop.started, share.time_limit, budget)  # one deadline for all: the clock is system-wide
+            task = strategy if best is None else functools.partial(compaction.run, start=best)
+            results = _round(pool, [(task, single, int(seed), clock) for seed in seeds[r]], stop, progress, relay)
+            stop.tick(max(used for _, used, _ in results))  # the workers' iterations run side by side
+            layouts = [layout for layout, _, _ in results] + ([] if best is None else [best])
+            best = min(layouts, key=problem.length_of)  # min keeps the first of equals: the lower worker
+            if any(interrupted for _, _, interrupted in results):
+                stop.request()
+            if stop.done():
+                break
         pool.close()
         pool.join()
     finally:
         pool.terminate()
-    best = min(range(workers), key=lambda w: (problem.length_of(results[w][0]), w))
-    stop.tick(sum(used for _, used, _ in results))
-    if any(interrupted for _, _, interrupted in results):
-        stop.request()
-    return results[best][0]
+    return best
+
+
+def _round(pool, tasks, stop, progress, relay):
+    """One round of the workers, relaying their progress and a stop request."""
+    pending = pool.map_async(worker.run, tasks)
+    relayed = False
+    while not pending.ready():
+        pending.wait(0.1)
+        _drain(progress, relay)
+        if stop.requested and not relayed:  # e.g. SIGTERM sent to this process alone
+            for process in pool._pool:  # the pool's own worker handles
+                os.kill(process.pid, signal.SIGINT)
+            relayed = True
+    results = pending.get()
+    _drain(progress, relay)
+    return results
 
 
 class BestRelay(Listener):

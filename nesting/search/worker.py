@@ -16,7 +16,6 @@ from nesting.search.base import Listener, Stop
 warmup()
 
 _PROGRESS = None
-_CLOCK = (0.0, None, None)
 _STOP = None
 
 
@@ -33,12 +32,12 @@ class _QueueListener(Listener):
         _PROGRESS.put(("message", (text,)))
 
 
-def initialize(progress, clock):
-    """Pool initializer: the progress queue, the caller's clock and budget, and Ctrl-C (which
-    reaches the whole process group, or is relayed by the caller) stopping the search gracefully.
-    SIGTERM keeps its default: it is how the pool ends its workers."""
-    global _PROGRESS, _CLOCK
-    _PROGRESS, _CLOCK = progress, clock
+def initialize(progress):
+    """Pool initializer: the progress queue, and Ctrl-C (which reaches the whole process group,
+    or is relayed by the caller) stopping the search gracefully. SIGTERM keeps its default: it
+    is how the pool ends its workers."""
+    global _PROGRESS
+    _PROGRESS = progress
     signal.signal(signal.SIGINT, _request_stop)
 
 
@@ -52,10 +51,10 @@ def _request_stop(signum, frame):
 
 
 def run(task):
-    """One seeded search, ``(strategy, problem, seed)``, against the caller's deadline."""
+    """One seeded search, ``(strategy, problem, seed, clock)``, against the caller's deadline:
+    ``clock`` is ``(started, time_limit, iterations)`` in the caller's terms."""
     global _STOP
-    strategy, problem, seed = task
-    started, time_limit, iterations = _CLOCK
+    strategy, problem, seed, (started, time_limit, iterations) = task
     _STOP = Stop(time_limit=time_limit, iterations=iterations, started=started)
     layout = strategy(problem, _STOP, _QueueListener(), np.random.default_rng(seed))
     return layout, _STOP.used_iterations, _STOP.requested
