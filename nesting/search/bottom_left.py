@@ -53,6 +53,6 @@ def run(problem, stop, listener, rng) -> Layout:
     """One bottom-left-fill pass in decreasing-area order."""
     layout = bottom_left(problem, area_order(problem))
     length = problem.length_of(layout)
-    listener.improved(stop.elapsed(), length / problem.prep.scale, problem.utilization_at(length), "blf")
+    listener.improved_layout(stop.elapsed(), length / problem.prep.scale, problem.utilization_at(length), "blf", layout)
     stop.tick()
     return layout

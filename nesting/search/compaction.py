@@ -177,7 +177,8 @@ def compact(problem, stop, listener, rng, start):
         sep.fit()
         if sep.length < best.length:
             best = sep.snapshot()
-            listener.improved(stop.elapsed(), best.length / problem.prep.scale, problem.utilization_at(best.length), phase)
+            listener.improved_layout(stop.elapsed(), best.length / problem.prep.scale,
+                                     problem.utilization_at(best.length), phase, Layout(best.shape_of, best.position))
 
     explore = stop.share(cfg.explore_share)
     step = cfg.shrink_explore

@@ -105,9 +105,12 @@ class BestRelay(Listener):
         self.best = float("inf")
 
     def improved(self, elapsed, length, utilization, phase):
+        self.improved_layout(elapsed, length, utilization, phase, None)
+
+    def improved_layout(self, elapsed, length, utilization, phase, layout):
         if length < self.best:
             self.best = length
-            self.listener.improved(elapsed, length, utilization, phase)
+            self.listener.improved_layout(elapsed, length, utilization, phase, layout)
 
     def message(self, text):
         self.listener.message(text)
