@@ -42,7 +42,7 @@ def write_dxf(marker: PlacedMarker, path, options: ExportOptions = ExportOptions
         texts.append(f"Note: {marker.units_note}")
     with atomic_path(path) as tmp:
         write_marker_dxf(tmp, pieces, marker.width, marker.length, texts, exploded=options.dxf_exploded,
-                         text_height=mark_sizes(marker).text)
+                         text_height=mark_sizes(marker).text, guides=marker.guides())
 
 
 def style_name(marker: PlacedMarker) -> str:

@@ -97,9 +97,12 @@ def write_plt(marker: PlacedMarker, path, options: ExportOptions = ExportOptions
 
 
 def _drawn(marker, frame, plan, marks) -> list[str]:
-    """The pen's part: the marker rectangle, grain/internal/sew lines, labels and header."""
+    """The pen's part: the marker rectangle, shade section boundaries, grain/internal/sew lines,
+    labels and header."""
     length, width = marker.length, marker.width
     lines = _stroke(frame, [(0, 0), (length, 0), (length, width), (0, width), (0, 0)])
+    for boundary in marker.guides().get("SECTION", []):  # where the cutter parts the shade sections
+        lines += _stroke(frame, boundary)
     labels = []
     for piece, m in marks:
         for line in m.grain + m.internal + m.sew:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import shapely
@@ -22,6 +22,7 @@ from shapely.geometry import Polygon
 
 from export.clip import clip_annotations
 from nesting.errors import MarkerFileError
+from nesting.fabric import FOLD_EDGES
 from nesting.markerfile import load, to_dict
 from nesting.model import Marker, oriented, placed_polygon
 from nesting.verify_file import verify_file
@@ -32,6 +33,7 @@ from patterns.piece import Annotations, Notch, Piece
 log = logging.getLogger(__name__)
 
 INSTANCE_UNITS_NOTE = "1 instance unit is exported as 1 mm"
+MAX_REPEAT_LINES = 5000  # per direction: a finer repeat is not drawn (it would only grey the drawing)
 _SAME_OUTLINE = 1e-6  # Hausdorff distance allowed between a file's polygon and its source piece, relative to its size
 
 
@@ -50,6 +52,7 @@ class PlacedPiece:
     fabric: str | None = None
     style: str | None = None  # the pattern's style name
     sample_size: str | None = None  # the pattern's sample (base) size
+    folded: bool = False  # a half piece cut on the fold (its mirror line on a fold edge)
 
     @property
     def label(self) -> str:
@@ -85,6 +88,26 @@ class PlacedMarker:
     @property
     def meets_target(self) -> bool:
         return self.utilization >= self.target_utilization
+
+    def guides(self) -> dict[str, list]:
+        """The fabric's lines as the marker file states them, by DXF layer: fold edges (``FOLD``),
+        shade section boundaries (``SECTION``) and the stripe or check repeat (``REPEAT``)."""
+        rules = self.document.get("rules") or {}
+        length, width = self.length, self.width
+        edges = {"bottom": 0.0, "top": width}
+        folds = FOLD_EDGES.get(rules.get("spread"), ())  # the verified rules, not the informative top-level field
+        found = {"FOLD": [((0.0, edges[e]), (length, edges[e])) for e in folds],
+                 "SECTION": [((end, 0.0), (end, width)) for _, end in (rules.get("sections") or [])[:-1]],
+                 "REPEAT": []}
+        repeat = rules.get("repeat") or {}
+        for period, offset, span, vertical in ((repeat.get("along"), repeat.get("offset_along") or 0.0, length, True),
+                                               (repeat.get("across"), repeat.get("offset_across") or 0.0, width, False)):
+            if not period or span / period > MAX_REPEAT_LINES:
+                continue
+            for k in range(math.ceil(-offset / period), math.floor((span - offset) / period) + 1):
+                at = offset + k * period
+                found["REPEAT"].append(((at, 0.0), (at, width)) if vertical else ((0.0, at), (length, at)))
+        return {layer: lines for layer, lines in found.items() if lines}
 
     @property
     def units_note(self) -> str | None:
@@ -140,6 +163,7 @@ def from_marker(marker: Marker) -> PlacedMarker:
             rotation=float(placement.rotation), mirrored=bool(placement.mirrored),
             polygon=polygon, annotations=clip_annotations(moved, polygon),
             fabric=piece.fabric, style=piece.style, sample_size=piece.sample_size,
+            folded=piece.folded and bool(marker.fabric.fold_edges),
         ))
     return PlacedMarker(
         width=marker.fabric.width, length=marker.length, units=marker.units, input=marker.input,
@@ -162,16 +186,22 @@ def from_file(path) -> PlacedMarker:
     marker = load(path)
     document = marker.document
     sources = _source_pieces(document, Path(path).parent)
+    stated = (document.get("rules") or {}).get("pieces") or {}
     pieces = []
     for entry, polygon in zip(document["pieces"], marker.polygons):
         rotation, mirrored = float(entry.get("rotation", 0.0)), bool(entry.get("mirrored", False))
         source = sources.get((entry.get("source"), str(entry.get("id"))))
         annotations = _carried_annotations(entry, polygon, source, rotation, mirrored)
+        fold = (stated.get(str(entry.get("id"))) or {}).get("fold")
+        if fold is not None:  # the marker states where the half's mirror line is: it is drawn from there
+            moved = tuple(transform_point(p, rotation, mirrored, float(entry["x"]), float(entry["y"])) for p in fold)
+            annotations = replace(annotations, mirror_line=moved)
         pieces.append(PlacedPiece(
             id=str(entry.get("id")), name=str(entry.get("name", entry.get("id"))), size=entry.get("size"),
             copy=int(entry.get("copy", 0)), rotation=rotation, mirrored=mirrored, polygon=polygon,
             annotations=clip_annotations(annotations, polygon), fabric=entry.get("fabric"),
             style=source.style if source else None, sample_size=source.sample_size if source else None,
+            folded=fold is not None,
         ))
     return PlacedMarker(
         width=marker.width, length=marker.length, units=str(document.get("units", "mm")),
@@ -197,7 +227,8 @@ def _source_pieces(document, folder: Path) -> dict[tuple[str, str], Piece]:
                                   "differs), so its internal lines, drill holes and notches may not match the "
                                   "placed pieces: nest it again, or export with the pattern as it was")
         try:
-            pieces, _report = read_pieces(path)
+            folds = FOLD_EDGES.get((document.get("rules") or {}).get("spread"), ())
+            pieces, _report = read_pieces(path, **({"keep_folds": True} if folds else {}))
         except PatternError as exc:
             log.warning("%s: source pattern unreadable (%s); exporting without its marks", source, exc)
             continue

@@ -67,6 +67,13 @@ def _draw_marker(ax, marker: PlacedMarker, font_points: float, window=None) -> N
                     parse_math=False)
     ax.add_collection(LineCollection(grain, colors="#a50f15", linewidths=0.6))
     ax.add_collection(LineCollection(other, colors="black", linewidths=0.4))
+    guides = marker.guides()
+    ax.add_collection(LineCollection(guides.get("REPEAT", []), colors="#6baed6", linewidths=0.3, alpha=0.5, zorder=0))
+    ax.add_collection(LineCollection(guides.get("FOLD", []), colors="#08519c", linewidths=2.0, linestyles="dashdot"))
+    ax.add_collection(LineCollection(guides.get("SECTION", []), colors="#54278f", linewidths=1.2, linestyles="dashed"))
+    for k, ((x, _), _) in enumerate(guides.get("SECTION", [])):
+        ax.text(x, marker.width, f" section {k + 2} ", ha="left", va="bottom", fontsize=font_points, color="#54278f",
+                parse_math=False)
 
 
 def _scale_bar(ax, marker: PlacedMarker, x: float, y: float, span: float, font_points: float) -> None:

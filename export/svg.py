@@ -24,6 +24,9 @@ _STYLE = """
 .internal { fill: none; stroke: #54278f; stroke-width: 0.3; stroke-dasharray: 3 2 }
 .sew { fill: none; stroke: #006d2c; stroke-width: 0.3; stroke-dasharray: 1 1 }
 .label { font-family: sans-serif; text-anchor: middle; dominant-baseline: middle }
+.repeat { stroke: #6baed6; stroke-width: 0.2; stroke-opacity: 0.5 }
+.fold { stroke: #08519c; stroke-width: 1.5; stroke-dasharray: 8 2 1 2 }
+.section { stroke: #54278f; stroke-width: 1; stroke-dasharray: 6 3 }
 """
 
 
@@ -56,6 +59,11 @@ def svg_tree(marker: PlacedMarker) -> ET.ElementTree:
     ET.SubElement(root, "style").text = _STYLE
     frame = ET.SubElement(root, "g", {"id": "marker", "transform": f"matrix(1 0 0 -1 0 {number(width)})"})
     ET.SubElement(frame, "rect", {"class": "fabric", "x": "0", "y": "0", "width": number(length), "height": number(width)})
+    guides = marker.guides()
+    for layer in ("REPEAT", "FOLD", "SECTION"):  # the fabric's lines under the pieces, the repeat lightest
+        for (x0, y0), (x1, y1) in guides.get(layer, []):
+            ET.SubElement(frame, "line", {"class": layer.lower(), "x1": number(x0), "y1": number(y0),
+                                          "x2": number(x1), "y2": number(y1)})
     for index, piece in enumerate(marker.pieces):
         group = ET.SubElement(frame, "g", {
             "class": "piece", "id": f"piece-{index}", "data-id": safe_text(piece.id), "data-name": safe_text(piece.name),

@@ -21,7 +21,7 @@ from jobs.limits import Limits, parse_limits
 from jobs.options import job_record, job_spec_options, with_options
 from jobs.spec import MarkerSpec
 from jobs.spec import load as load_spec
-from nesting import rules
+from nesting import lattice, rules, spread
 from nesting.atomic import check_folder, staged_folder, write_text
 from nesting.config import NestConfig
 from nesting.engine import nest
@@ -29,6 +29,8 @@ from nesting.errors import SpecError, shown
 from nesting.markerfile import load
 from nesting.model import Marker
 from nesting.orientation import rule_step
+from nesting.sections import nest_sections
+from nesting.verify import verify
 from nesting.verify_file import verify_file
 from patterns import read_pieces
 from patterns.selection import select_pieces
@@ -43,14 +45,17 @@ every value given (text or numbers), so a bad one is a `SpecError` naming the op
 """
 
 
-def load_pieces(job: MarkerJob, report: dict | None = None):
+def load_pieces(job: MarkerJob, report: dict | None = None, keep_folds: bool = False):
     """Pieces and fabric width of the job's input (a DXF needs ``width``; JSON carries it).
 
     Only the job's sizes (times their ratio) and one fabric are kept (`select_pieces`);
     ``report``, when given, receives the import report, the selection under ``selection``
-    and a line naming the pieces left out under ``left_out``.
+    and a line naming the pieces left out under ``left_out``. ``keep_folds`` keeps a DXF's half
+    pieces (a mirror line) as halves, for a spread with a fold.
     """
     options = {key: value for key, value in (("units", job.units), ("layer", job.layer)) if value}
+    if keep_folds and Path(job.input).suffix.lower() != ".json":
+        options["keep_folds"] = True
     pieces, read_report = read_pieces(job.input, **options)
     selection = select_pieces(pieces, job.sizes, job.fabric, source=job.input, refused=read_report.get("refused", ()))
     if report is not None:
@@ -97,9 +102,7 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
         strategy=job.strategy,
         target_utilization=job.target, workers=job.workers, spacing=spec.spacing, simplify_tolerance=job.simplify,
     )
-    marker = nest(pieces, spec.fabric, config, stop=stop, listener=listener,
-                  input_name=", ".join(Path(p).name for p in spec.patterns), units=units,
-                  warm_start=warm_start_placements(job.warm_start), rules=rules.marker_rules(pieces, spec))
+    marker = nest_marker(pieces, spec, config, stop, listener, units, job.warm_start)
     marker.stats["read_s"] = read_s
     if left_out:
         marker.stats["left_out"] = "; ".join(left_out)
@@ -112,6 +115,32 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
     finally:
         if stop is not None:
             stop.urgent = ""
+
+
+def nest_marker(pieces, spec: MarkerSpec, config: NestConfig, stop, listener, units: str, warm_start=None) -> Marker:
+    """The verified marker of the spec's pieces: its spread's placements, in shade sections when
+    asked, rounded to whole repeats when asked."""
+    if spec.round_to_repeat and (spec.repeat is None or spec.repeat.along is None):
+        raise SpecError(f"{spec.label('fabric.round_to_repeat')}: the fabric has no repeat along the marker "
+                        "([fabric.repeat] along = PERIOD)")
+    stated = rules.marker_rules(pieces, spec)
+    placed = spread.placed_pieces(pieces, spec.fabric, spec.label)
+    options = {"input_name": ", ".join(Path(p).name for p in spec.patterns), "units": units}
+    if spec.sections is not None or spec.section_length is not None:
+        if warm_start is not None:
+            raise SpecError("--warm-start: a marker in shade sections is nested section by section, from scratch")
+        marker = nest_sections(placed, spec.fabric, config, stated, spec.sections, spec.section_length, stop=stop,
+                               listener=listener, label=spec.label, **options)
+    else:
+        marker = nest(placed, spec.fabric, config, stop=stop, listener=listener,
+                      warm_start=warm_start_placements(warm_start), rules=stated, **options)
+    if spec.round_to_repeat:
+        marker = lattice.whole_repeats(marker)
+        if spec.max_length is not None and marker.length > spec.max_length:
+            raise SpecError(f"{spec.label('fabric.round_to_repeat')}: rounded to whole repeats the marker is "
+                            f"{marker.length:.1f} long, more than the table's {spec.max_length:g}")
+        marker = verify(marker, config.tolerances)
+    return marker
 
 
 def search_budget(budget: float | None, pieces, formats) -> float | None:
@@ -224,7 +253,8 @@ def spec_pieces(job: MarkerJob, spec: MarkerSpec, left_out: list | None = None):
     for path in spec.patterns:
         read_report = {}
         selected = replace(job, input=path, width=spec.width, sizes=spec.sizes, fabric=spec.fabric_code)
-        pieces, width, unit = load_pieces(selected, read_report)
+        pieces, width, unit = load_pieces(selected, read_report, keep_folds=spec.spread in ("folded", "tubular"))
+        spread.check_unfolded(pieces, read_report.get("records", ()), spec.spread, path)
         if left_out is not None and read_report.get("left_out"):
             prefix = f"{Path(path).name}: " if len(spec.patterns) > 1 else ""
             left_out.append(prefix + read_report["left_out"])

@@ -23,10 +23,10 @@ from typing import Any
 
 from export import DEFAULT_FORMATS, parse_formats
 from jobs.limits import parse_limits
-from jobs.spec import MarkerSpec, fabric_code, non_negative, parse_shrinkage, positive
+from jobs.spec import MarkerSpec, fabric_code, non_negative, parse_shrinkage, parse_spread, positive
 from nesting.config import DEFAULT_CONFIG
 from nesting.errors import SpecError, shown
-from nesting.fabric import Margins
+from nesting.fabric import SPREADS, Margins
 from nesting.orientation import ROTATION_RULES, OrientationRule, RuleSet, parse_number, parse_rotations, parse_tilt
 from nesting.search import STRATEGIES
 from patterns.sizes import Sizes
@@ -232,6 +232,10 @@ OPTIONS: tuple[Option, ...] = (
            plain=lambda s: None if s is None else list(s), help="fabric shrinkage in % along,across the grain, e.g. 2,1"),
     Option("fabric_price", "number", non_negative, spec="fabric_price", group="rules", example="6.5",
            help="fabric price per metre, for the cost per garment"),
+    Option("spread", "choice", parse_spread, spec="spread", group="rules", choices=SPREADS, example="folded",
+           help="open, face-to-face, folded or tubular (--width is the width nested)"),
+    Option("round_to_repeat", "flag", boolean, spec="round_to_repeat", group="rules",
+           help="marker length a whole number of repeats"),
 )
 BY_NAME = {option.name: option for option in OPTIONS}
 JOB_OPTIONS = tuple(option for option in OPTIONS if option.job)

@@ -1,7 +1,7 @@
 """The marker specification: what a marker maker sets before nesting, as one frozen object.
 
 A spec names the pattern files, the size ratio, the fabric (width, table length, margins,
-clear zones), the spacing between pieces, the shrinkage compensation and the orientation
+clear zones, spread, stripe repeat, shade sections), the spacing between pieces, the shrinkage compensation and the orientation
 rules (rotation, tilt, flip; their types and parser are the engine's, `nesting.orientation`) for
 the fabric, overridable per category and per piece. It is read from TOML (`load`), and
 ``nest marker``'s options override it field by field (`jobs.options.with_options`).
@@ -19,7 +19,7 @@ from shapely.geometry import Polygon, box
 
 from export.options import PltTools
 from nesting.errors import SpecError, shown
-from nesting.fabric import Fabric, Margins
+from nesting.fabric import SPREADS, Fabric, Margins, Repeat
 from nesting.orientation import RuleSet, known_fields, parse_number, parse_rules
 from patterns.sizes import MAX_GARMENTS, Sizes
 
@@ -50,12 +50,17 @@ class MarkerSpec:
     orientation: RuleSet = field(default_factory=RuleSet)
     plt_tools: PltTools | None = None  # [plt] tools: the cut file's tool per kind of output
     source: str = ""
+    spread: str = "open"  # open | face-to-face | folded | tubular (`nesting.spread`)
+    repeat: Repeat | None = None  # [fabric.repeat]: the stripe or check repeat
+    sections: int | None = None  # shade sections: this many ...
+    section_length: float | None = None  # ... or as few as keep each this long at most
+    round_to_repeat: bool = False  # the marker length a whole number of repeats along
 
     @property
     def fabric(self) -> Fabric:
         if self.width is None:
             raise SpecError(f"{self.label('fabric.width')}: is not given (the full fabric width)")
-        return Fabric(self.width, self.max_length, self.margins, self.zones)
+        return Fabric(self.width, self.max_length, self.margins, self.zones, self.spread, self.repeat)
 
     @property
     def size_ratio(self) -> dict[str, int] | None:
@@ -96,7 +101,9 @@ class MarkerSpec:
 # --- reading TOML ------------------------------------------------------------------------
 
 _TOP_KEYS = {"patterns", "sizes", "spacing", "shrinkage", "fabric", "rules", "plt"}
-_FABRIC_KEYS = {"width", "max_length", "margins", "zones", "code", "price"}
+_FABRIC_KEYS = {"width", "max_length", "margins", "zones", "code", "price", "spread", "repeat", "sections",
+                "section_length", "round_to_repeat"}
+_REPEAT_KEYS = {"along", "across", "offset_along", "offset_across"}
 
 
 def load(path) -> MarkerSpec:
@@ -151,9 +158,53 @@ def from_dict(document: dict, source: str = "", base: Path | None = None) -> Mar
         orientation=parse_rules(document.get("rules", {}), where),
         plt_tools=_plt_tools(document.get("plt", {}), where),
         source=source,
+        spread=parse_spread(fabric.get("spread", "open"), where("fabric.spread")),
+        repeat=_repeat(fabric["repeat"], where) if "repeat" in fabric else None,
+        sections=_count(fabric["sections"], where("fabric.sections")) if "sections" in fabric else None,
+        section_length=positive(fabric["section_length"], where("fabric.section_length"))
+        if "section_length" in fabric else None,
+        round_to_repeat=_flag(fabric.get("round_to_repeat", False), where("fabric.round_to_repeat")),
     )
+    if spec.sections is not None and spec.section_length is not None:
+        raise SpecError(f"{where('fabric.sections')}: give sections or section_length, not both")
     spec.check_fabric()
     return spec
+
+
+def parse_spread(value, name: str) -> str:
+    if value not in SPREADS:
+        raise SpecError(f"{name}: unknown spread {shown(value)}; spreads are {', '.join(SPREADS)}")
+    return value
+
+
+def _repeat(table, where) -> Repeat:
+    if not isinstance(table, dict):
+        raise SpecError(f"{where('fabric.repeat')}: must be a table with along and/or across")
+    known_fields(table, _REPEAT_KEYS, where, "fabric.repeat.")
+    if "along" not in table and "across" not in table:
+        raise SpecError(f"{where('fabric.repeat')}: give along and/or across (the repeat's periods)")
+    return Repeat(
+        positive(table["along"], where("fabric.repeat.along")) if "along" in table else None,
+        positive(table["across"], where("fabric.repeat.across")) if "across" in table else None,
+        _finite(table.get("offset_along", 0.0), where("fabric.repeat.offset_along")),
+        _finite(table.get("offset_across", 0.0), where("fabric.repeat.offset_across")),
+    )
+
+
+def _finite(value, name) -> float:
+    return parse_number(value, name, "must be a number")
+
+
+def _count(value, name) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_GARMENTS:
+        raise SpecError(f"{name}: must be a whole number in 1..{MAX_GARMENTS:g}, got {shown(value)}")
+    return value
+
+
+def _flag(value, name) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(f"{name}: must be true or false, got {shown(value)}")
+    return value
 
 
 def _plt_tools(table, where) -> PltTools | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyclipper
 
+from nesting import lattice
 from nesting.kernels import collision
 from nesting.kernels.collision import UNPLACED, Instance, LayoutState
 
@@ -49,8 +50,33 @@ class CollisionCore:
             bounds=bounds, loss_scale=np.array(hulls, dtype=np.float64) ** 0.25, epsilon=0.01 * diameters,
             contact=float(contact), width=float(prep.width), margin_start=float(margins.start),
             margin_end=float(margins.end), margin_bottom=float(margins.bottom), margin_top=float(margins.top),
+            ruled=prep.lattice is not None,
+            lattice=prep.lattice if prep.lattice is not None else np.full((1, 2, 2), -1.0),
         )
         self._open_fit = [collision.inner_fit(self.instance, OPEN_LENGTH, s) for s in range(self.n_shapes)]
+        self.lattice = prep.lattice  # position rules per shape (`nesting.lattice`), or None
+
+    def ruled(self, shape: int) -> bool:
+        """Does a position rule (a fold pin, a stripe lattice) bind this shape?"""
+        return lattice.ruled(self.lattice, shape)
+
+    def snap(self, state: LayoutState, shape: int, x: float, y: float) -> tuple[float, float]:
+        """The position nearest (x, y) that keeps the shape's rule, inside the strip where one is."""
+        if self.lattice is None:
+            return x, y
+        x0, y0, x1, y1 = self.inner_fit(state.length, shape)
+        (px, dx), (py, dy) = self.lattice[shape]
+        return lattice.snap(x, x0, x1, px, dx), lattice.snap(y, y0, y1, py, dy)
+
+    def snap_all(self, state: LayoutState) -> None:
+        """Every placed piece back on its rule (after moves made outside the kernels); losses refreshed."""
+        if self.lattice is None:
+            return
+        for i in range(self.n_movable):
+            s = state.shape_of[i]
+            if s != UNPLACED and self.ruled(s):
+                state.position[i] = self.snap(state, s, *state.position[i])
+        self.refresh(state)
 
     # -- layout states ------------------------------------------------------------------------
     def layout_state(self, shape_of, position, length: float) -> LayoutState:
@@ -171,6 +197,42 @@ class CollisionCore:
             if self.is_free(state, item, shape, x, y):
                 return (x, y)
         return None
+
+    def lowest_on_rule(self, state: LayoutState, item: int, shape: int,
+                       from_x: float = -np.inf) -> tuple[float, float] | None:
+        """`lowest_position` for a shape bound by a position rule: the leftmost, then lowest, free point on it.
+
+        Across-ruled (a pin or stripe lines): on each allowed line the exact line search from
+        the left end gives the leftmost free point; an along rule then steps right through its
+        lattice values until one is free. Only along-ruled: the lowest free point of each
+        lattice column, left to right. Past the placed pieces every point is free, so each
+        walk ends.
+        """
+        x0, y0, x1, y1 = self._open_fit[shape]
+        x0 = max(x0, from_x)
+        (px, dx), (py, dy) = self.lattice[shape]
+        placed = np.flatnonzero(state.shape_of != UNPLACED)  # the zones too
+        reach = state.position[placed, 0] + self.instance.nfp_bbox[state.shape_of[placed], shape, 2]
+        beyond = max(float(reach.max()) if len(placed) else x0, x0) + 1.0  # every reference point past this is free
+        if dy < 0:
+            for x in lattice.values(x0, beyond + dx, px, dx):
+                found, y = self.line_search(state, item, shape, x, y0, 0)
+                if found and self.is_free(state, item, shape, x, y):
+                    return (float(x), float(y))
+            return None
+        best = None
+        for y in lattice.values(y0, y1, py, dy):
+            found, x = self.line_search(state, item, shape, x0, y, 1)
+            if not found:
+                continue
+            if dx >= 0:
+                x = lattice.snap(x, x, x1, px, dx)
+                while x <= beyond + dx and not self.is_free(state, item, shape, x, y):
+                    _, nearest = self.line_search(state, item, shape, x, y, 1)  # jump to the next free stretch
+                    x = lattice.snap(max(nearest, x + dx), x + dx, x1, px, dx) if dx > 0 else np.inf
+            if self.is_free(state, item, shape, x, y) and (best is None or (x, y) < best):
+                best = (float(x), float(y))
+        return best
 
     def place(self, state: LayoutState, item: int, shape: int, x: float, y: float) -> None:
         """Put an unplaced item on the fabric (bottom-left fill keeps no loss caches)."""

@@ -23,6 +23,7 @@ class Tolerances:
     verify_overlap: float = 1e-6  # overlap area allowed, relative to the smaller piece
     verify_distance: float = 1e-6  # containment/spacing slack, relative to the fabric width
     verify_angle: float = 1e-6  # degrees a placed rotation may differ from an allowed one
+    verify_fold: float = 1e-4  # a mirror line off its fold edge, a match point off the repeat, relative to the width
     verify_outline: float = 1e-6  # vertex offset of a placed polygon from its outline's image, relative to its size
 
 

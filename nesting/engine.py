@@ -133,11 +133,14 @@ class _FirstMarker(Listener):
         self.listener, self.stop, self.target, self.found = listener, stop, target, False
 
     def improved(self, elapsed, length, utilization, phase):
+        self.improved_layout(elapsed, length, utilization, phase, None)
+
+    def improved_layout(self, elapsed, length, utilization, phase, layout):
         self.found = True
         self.stop.urgent = ""
         if utilization >= self.target:
             self.stop.satisfied = True
-        self.listener.improved(elapsed, length, utilization, phase)
+        self.listener.improved_layout(elapsed, length, utilization, phase, layout)
 
     def message(self, text):
         self.listener.message(text)

@@ -9,7 +9,7 @@ shapes: they use the true outlines (jagua-rs's ``shape_orig`` / ``shape_cd`` spl
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -20,6 +20,7 @@ from shapely.geometry import Polygon
 
 from nesting.config import NestConfig
 from nesting.errors import InfeasibleError
+from nesting.lattice import FREE, UNRULED, position_rule, values
 from nesting.model import Fabric, oriented
 from patterns.piece import Piece
 
@@ -61,6 +62,7 @@ class Prepared:
     zones: tuple[np.ndarray, ...]  # clear zones as int rings in grid units (marker frame)
     width: int  # fabric width in grid units
     margins: GridMargins
+    lattice: np.ndarray | None = None  # (shapes, 2 axes, (phase, period)) position rules (`nesting.lattice`), grid units
 
 
 MAX_GRID = 2**40  # grid coordinates of a marker stay below this (pyclipper's fast range is 2**62)
@@ -87,7 +89,10 @@ def prepare(pieces, fabric: Fabric, config: NestConfig) -> Prepared:
             "check the units of the pattern and of --width"
         )
     inflate = tol.inflate_units + 0.5 * config.spacing * scale
-    shapes, index = [], {}
+    width = int(math.floor(fabric.width * scale))
+    margins = fabric.margins
+    grid_margins = GridMargins(*(int(math.ceil(m * scale)) for m in (margins.start, margins.end, margins.bottom, margins.top)))
+    shapes, index, rules = [], {}, []
     item_piece, item_copy, item_shapes = [], [], []
     for p, piece in enumerate(pieces):
         for copies, base_mirror in ((piece.quantity, False), (piece.mirrored_quantity, True)):
@@ -99,17 +104,30 @@ def prepare(pieces, fabric: Fabric, config: NestConfig) -> Prepared:
                 for rotation in piece.rotations_for(mirrored):
                     key = (p, float(rotation), mirrored)
                     if key not in index:
+                        rule = position_rule(piece, float(rotation), mirrored, fabric)
+                        if rule is None:  # no position of this orientation keeps the piece's rule
+                            index[key] = None
+                            continue
+                        shape = _pinned(_shape(piece, p, float(rotation), mirrored, scale, inflate, tol.inflate_units,
+                                                config), rule, scale, width)
+                        phase, period = rule[1]
+                        if period >= 0 and not len(values(grid_margins.bottom - shape.bounds[1],
+                                                          width - grid_margins.top - shape.bounds[3],
+                                                          phase * scale, period * scale)):
+                            index[key] = None  # no stripe line (or fold) within its reach across the fabric
+                            continue
                         index[key] = len(shapes)
-                        shapes.append(_shape(piece, p, float(rotation), mirrored, scale, inflate, tol.inflate_units, config))
-                    allowed.append(index[key])
+                        shapes.append(shape)
+                        rules.append(rule)
+                    if index[key] is not None:
+                        allowed.append(index[key])
+            if not allowed:
+                raise InfeasibleError(f"piece {piece.id}: no allowed orientation keeps its fold or match rule")
             first_copy = 0 if not base_mirror else piece.quantity
             for c in range(copies):
                 item_piece.append(p)
                 item_copy.append(first_copy + c)
                 item_shapes.append(tuple(allowed))
-    margins = fabric.margins
-    width = int(math.floor(fabric.width * scale))
-    grid_margins = GridMargins(*(int(math.ceil(m * scale)) for m in (margins.start, margins.end, margins.bottom, margins.top)))
     for k, allowed in enumerate(item_shapes):
         if not any(_fits_width(shapes[s], width, grid_margins) for s in allowed):
             piece = pieces[item_piece[k]]
@@ -117,10 +135,32 @@ def prepare(pieces, fabric: Fabric, config: NestConfig) -> Prepared:
                 f"piece {piece.id}: does not fit the fabric width {fabric.width:g} in any allowed orientation"
             )
     zones = tuple(_int_ring(shapely.orient_polygons(z).exterior.coords[:-1], scale) for z in fabric.zones)
+    lattice = None
+    if any(rule != UNRULED for rule in rules):
+        lattice = np.array(rules, dtype=np.float64).reshape(-1, 2, 2)
+        lattice[:, :, 0] *= scale
+        lattice[:, :, 1] = np.where(lattice[:, :, 1] < 0, FREE, lattice[:, :, 1] * scale)
     return Prepared(
         pieces, fabric, scale, tuple(shapes), np.array(item_piece, dtype=np.int64),
-        np.array(item_copy, dtype=np.int64), tuple(item_shapes), zones, width, grid_margins,
+        np.array(item_copy, dtype=np.int64), tuple(item_shapes), zones, width, grid_margins, lattice,
     )
+
+
+def _pinned(shape: Shape, rule, scale: float, width: int) -> Shape:
+    """A shape pinned across to a fold, its bounds set so that the pin is its inner-fit edge.
+
+    The pin puts the true outline's edge on the fold (y = width or 0) exactly; the rounding
+    margin of the bounds is dropped on that side, so bottom-left fill, the container loss and
+    the pin agree (the fold edges have no margin).
+    """
+    (phase, period) = rule[1]
+    if period != 0.0:
+        return shape
+    x0, y0, x1, y1 = shape.bounds
+    pin = phase * scale
+    if abs(pin + y0) <= abs(width - pin - y1) + 1e-9 * width:  # bottom fold: y0 + pin == 0
+        return replace(shape, bounds=(x0, -pin, x1, y1))
+    return replace(shape, bounds=(x0, y0, x1, width - pin))
 
 
 def _fits_width(shape, width, margins):

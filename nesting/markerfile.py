@@ -14,8 +14,8 @@ from shapely.geometry import Polygon
 
 from nesting.atomic import write_text
 from nesting.errors import MarkerFileError, SpecError
-from nesting.fabric import EDGES, Fabric, Margins, finite_number
-from nesting.model import Marker, MarkerRules, PieceRules
+from nesting.fabric import EDGES, Fabric, Margins, Repeat, finite_number
+from nesting.model import Marker, MarkerRules, Match, PieceRules
 from nesting.orientation import parse_rotations, parse_rules
 from nesting.report import summary_fields
 from nesting.rules import grain_deviation
@@ -27,6 +27,8 @@ MAX_COPIES = 1_000_000  # of one piece type in a marker file's rules
 
 def to_dict(marker: Marker) -> dict:
     """The marker/1 document of a verified marker."""
+    rules = marker.effective_rules()
+    yields_of = {stated.id: stated.yields for stated in rules.pieces or ()}
     pieces = []
     for placement, polygon in zip(marker.placements, marker.polygons()):
         piece = marker.pieces[placement.piece]
@@ -45,6 +47,7 @@ def to_dict(marker: Marker) -> dict:
             "fabric": piece.fabric,
             "category": piece.category,
             "grain_deviation": grain_deviation(placement.rotation),
+            "yields": yields_of.get(piece.id, 1),
         })
     document = {
         "schema": SCHEMA,
@@ -57,9 +60,12 @@ def to_dict(marker: Marker) -> dict:
         "seed": marker.seed,
         "elapsed_s": marker.elapsed_s,
         "input": marker.input,
+        "spread": marker.fabric.spread,
+        "open_width": marker.fabric.open_width,
+        "fold_edges": list(marker.fabric.fold_edges),
         "pieces": pieces,
     }
-    document["rules"] = rules_dict(marker.effective_rules())
+    document["rules"] = rules_dict(rules)
     document["report"] = summary_fields(marker)
     document["stats"] = {k: v for k, v in marker.stats.items() if isinstance(v, int | float | str | bool)}
     return document
@@ -83,7 +89,13 @@ def rules_dict(rules: MarkerRules) -> dict:
             "per_garment": list(stated.per_garment) if stated.per_garment is not None else None,
             "outline": [list(p) for p in stated.outline.exterior.coords[:-1]],
             "holes": [[list(p) for p in ring.coords[:-1]] for ring in stated.outline.interiors],
+            "yields": stated.yields,
+            "fold": [list(p) for p in stated.fold] if stated.fold is not None else None,
+            "match": None if stated.match is None else {
+                "point": list(stated.match.point), "along": stated.match.along, "across": stated.match.across,
+                "group": stated.match.group},
         }
+    repeat = fabric.repeat
     return {
         "spacing": rules.spacing,
         "margins": {edge: getattr(fabric.margins, edge) for edge in EDGES},
@@ -93,6 +105,12 @@ def rules_dict(rules: MarkerRules) -> dict:
         "shrinkage": dict(zip(("along", "across"), rules.shrinkage)),
         "orientation": rules.orientation,
         "fabric_price": rules.fabric_price,
+        "spread": fabric.spread,
+        "repeat": None if repeat is None else {"along": repeat.along, "across": repeat.across,
+                                               "offset_along": repeat.offset_along, "offset_across": repeat.offset_across},
+        "sections": [list(section) for section in rules.sections] if rules.sections else None,
+        "section_length": rules.section_length,
+        "whole_repeats": rules.whole_repeats,
         "pieces": pieces,
     }
 
@@ -161,6 +179,9 @@ def load(path) -> MarkerFile:
         raise MarkerFileError(f"{path}: field 'rules' must be an object")
     placed = tuple(_placed(entry, f"{path}: piece #{index}") for index, entry in enumerate(document["pieces"]))
     rules = None if document.get("rules") is None else read_rules(document["rules"], float(document["width"]), path)
+    if rules is not None and document.get("spread", rules.fabric.spread) != rules.fabric.spread:
+        raise MarkerFileError(f"{path}: spread {document['spread']!r} is not the spread the rules state "
+                              f"({rules.fabric.spread!r})")
     return MarkerFile(str(path), document, placed, rules)
 
 
@@ -198,8 +219,26 @@ def read_rules(rules: dict, width: float, path) -> MarkerRules:
         raise fail("sizes", str(exc)) from None
     pieces = tuple(_piece_rules(piece_id, entry, f"{path}: rules.pieces.{piece_id}", fail)
                    for piece_id, entry in (rules.get("pieces") or {}).items())
-    return MarkerRules(Fabric(width, max_length, margins, zones), spacing, pieces, sizes, shrinkage, orientation,
-                       _optional_number(rules.get("fabric_price"), fail, "fabric_price"))
+    spread = rules.get("spread", "open")
+    if not isinstance(spread, str):
+        raise fail("spread", f"must be a text, got {spread!r}"[:300])
+    repeat = rules.get("repeat")
+    if repeat is not None:
+        if not isinstance(repeat, dict) or set(repeat) - {"along", "across", "offset_along", "offset_across"}:
+            raise fail("repeat", "must be an object of along, across, offset_along, offset_across")
+        repeat = Repeat(_optional_number(repeat.get("along"), fail, "repeat.along"),
+                        _optional_number(repeat.get("across"), fail, "repeat.across"),
+                        _number(repeat.get("offset_along") or 0.0, fail, "repeat.offset_along"),
+                        _number(repeat.get("offset_across") or 0.0, fail, "repeat.offset_across"))
+    sections = rules.get("sections")
+    if sections is not None:
+        if not isinstance(sections, list) or not sections or not all(isinstance(x, list) and len(x) == 2 for x in sections):
+            raise fail("sections", "must be a non-empty list of [start, end] pairs")
+        sections = tuple((_number(a, fail, "sections"), _number(b, fail, "sections")) for a, b in sections)
+    return MarkerRules(Fabric(width, max_length, margins, zones, spread, repeat), spacing, pieces, sizes, shrinkage,
+                       orientation, _optional_number(rules.get("fabric_price"), fail, "fabric_price"), sections,
+                       _optional_number(rules.get("section_length"), fail, "section_length"),
+                       _bool(rules.get("whole_repeats", False), fail, "whole_repeats"))
 
 
 def _piece_rules(piece_id: str, entry, where: str, fail) -> PieceRules:
@@ -216,11 +255,31 @@ def _piece_rules(piece_id: str, entry, where: str, fail) -> PieceRules:
             _text(entry.get("source")), rotations, _number(entry.get("tilt") or 0.0, fail, f"pieces.{piece_id}.tilt"),
             _flag(entry.get("flip", False)), _count(entry["quantity"]), _count(entry.get("mirrored_quantity") or 0),
             outline, tuple(map(_count, per_garment)) if per_garment else None,
+            _count(entry.get("yields", 1)), _fold(entry.get("fold"), fail, piece_id), _match(entry.get("match")),
         )
     except MarkerFileError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, SpecError) as exc:
         raise fail(f"pieces.{piece_id}", f"unreadable ({exc})") from None
+
+
+def _fold(line, fail, piece_id):
+    if line is None:
+        return None
+    if not (isinstance(line, list) and len(line) == 2 and all(isinstance(p, list) and len(p) == 2 for p in line)):
+        raise fail(f"pieces.{piece_id}.fold", "must be the mirror line's two [x, y] ends")
+    return tuple((_number(x, fail, f"pieces.{piece_id}.fold"), _number(y, fail, f"pieces.{piece_id}.fold"))
+                 for x, y in line)
+
+
+def _match(entry) -> Match | None:
+    if entry is None:
+        return None
+    point = entry["point"]
+    if not (isinstance(point, list) and len(point) == 2 and all(finite_number(v) for v in point)):
+        raise ValueError(f"match.point must be an [x, y] pair of finite numbers, got {point!r}"[:200])
+    return Match((float(point[0]), float(point[1])), _flag(entry.get("along", False)), _flag(entry.get("across", False)),
+                 _text(entry.get("group")))
 
 
 def _is_copy(value) -> bool:
@@ -239,9 +298,9 @@ _KINDS = {  # what a field must be, as the error says it -> the test
 _REQUIRED_PIECE_FIELDS = {"id": "a text", "copy": _COPY, "rotation": "a number", "mirrored": "true or false"}
 _OPTIONAL_PIECE_FIELDS = {"x": "a number", "y": "a number", "name": "a text or null", "size": "a text or null",
                           "source": "a text or null", "fabric": "a text or null", "category": "a text or null",
-                          "grain_deviation": "a number"}
+                          "grain_deviation": "a number", "yields": "a whole number"}
 _OPTIONAL_FIELDS = {"units": "a text", "input": "a text", "target_utilization": "a number", "meets_target": "true or false",
-                    "seed": "a whole number", "elapsed_s": "a number"}
+                    "seed": "a whole number", "elapsed_s": "a number", "spread": "a text", "open_width": "a number"}
 
 
 def _check_fields(entry: dict, where: str, required: dict, optional: dict) -> None:
@@ -279,6 +338,12 @@ def _number(value, fail, name: str) -> float:
     if not finite_number(value):
         raise fail(name, f"must be a finite number, got {value!r}"[:300])
     return float(value)
+
+
+def _bool(value, fail, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise fail(name, f"must be true or false, got {value!r}"[:300])
+    return value
 
 
 def _optional_number(value, fail, name: str) -> float | None:

@@ -13,10 +13,10 @@ import numpy as np
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
-from nesting.fabric import Fabric, Margins
-from patterns.piece import Piece
+from nesting.fabric import Fabric, Margins, Repeat
+from patterns.piece import Match, Piece
 
-__all__ = ["Fabric", "Margins", "Marker", "MarkerRules", "PieceRules", "Placement", "near_rotation", "oriented",
+__all__ = ["Fabric", "Margins", "Match", "Repeat", "Marker", "MarkerRules", "PieceRules", "Placement", "near_rotation", "oriented",
            "placed_polygon"]
 
 
@@ -62,6 +62,10 @@ class PieceRules:
     angles a pattern allowed. ``quantity``/``mirrored_quantity`` are the copies in the marker;
     ``per_garment`` the same for one garment, when a size ratio multiplied them. ``outline`` is
     the grain-aligned outline every placed copy must be an image of.
+
+    On a spread of two plies (`nesting.spread`) each placed copy ``yields`` two pieces, a left
+    and a right; a half ``fold`` piece (its mirror line, in the outline's frame) lies with that
+    line on a fold edge and yields one whole piece. ``match`` is its stripe or check match.
     """
 
     id: str
@@ -76,10 +80,34 @@ class PieceRules:
     mirrored_quantity: int
     outline: Polygon
     per_garment: tuple[int, int] | None = None
+    yields: int = 1
+    fold: tuple[tuple[float, float], tuple[float, float]] | None = None
+    match: Match | None = None
 
     @property
     def demand(self) -> int:
         return self.quantity + self.mirrored_quantity
+
+    def garment_of(self, copy: int) -> int | None:
+        """The (first) garment of its size a placed copy is cut for; None without a size ratio.
+
+        On a two-ply spread a placement of a piece cut once per garment serves two garments:
+        the first of them is named (`MarkerRules.bundle_of` keeps such garments together).
+        """
+        if self.per_garment is None or not sum(self.per_garment):
+            return None
+        q, m = self.per_garment
+        if self.yields == 1 and self.fold is None:  # copies are cut as placed, by hand
+            if q and copy < self.quantity:
+                return copy // q
+            return (copy - self.quantity) // m if m else None
+        return copy * self.yields // (q + m)
+
+    @property
+    def garments_per_placement(self) -> int:
+        """How many garments one placed copy serves at most (2 for a once-per-garment piece on two plies)."""
+        total = sum(self.per_garment) if self.per_garment else 0
+        return -(-self.yields // total) if 0 < total < self.yields else 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +117,9 @@ class MarkerRules:
     Live markers and files read from disk are checked against this one type. ``pieces`` is
     ``None`` for a file that states no rules (early marker/1): only its geometry is checked.
     ``sizes`` is the size ratio as ``((size, garments), ...)``, ``orientation`` the orientation
-    rules as the spec file states them.
+    rules as the spec file states them. ``sections`` are the shade sections' ``(start, end)``
+    along x, each holding whole garments (bundles); ``section_length`` the longest one allowed.
+    ``whole_repeats``: the length is a whole number of repeats along, for multi-ply spreading.
     """
 
     fabric: Fabric
@@ -99,10 +129,25 @@ class MarkerRules:
     shrinkage: tuple[float, float] = (0.0, 0.0)
     orientation: dict | None = None
     fabric_price: float | None = None
+    sections: tuple[tuple[float, float], ...] | None = None
+    section_length: float | None = None
+    whole_repeats: bool = False  # the length is a whole number of the fabric's repeats along
 
     @property
     def size_ratio(self) -> dict[str, int] | None:
         return None if self.sizes is None else dict(self.sizes)
+
+    def bundle_of(self, stated: PieceRules, copy: int) -> tuple | None:
+        """The bundle a placed copy belongs to: ``(source, size, k)``, the garments that must be cut together.
+
+        A bundle is one garment, or two where a two-ply placement serves two garments of a size
+        (one front per garment on a folded spread: the pair of garments goes together).
+        """
+        garment = stated.garment_of(copy)
+        if garment is None:
+            return None
+        span = max(r.garments_per_placement for r in self.pieces or () if (r.source, r.size) == (stated.source, stated.size))
+        return (stated.source, stated.size, garment // span)
 
 
 def own_rules(piece: Piece) -> PieceRules:

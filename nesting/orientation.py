@@ -15,7 +15,8 @@ from nesting.errors import SpecError, shown
 ROTATION_RULES = ("none", "180", "90", "free:STEP")
 _RULE_STEPS = {"none": 360.0, "180": 180.0, "90": 90.0}
 MAX_TILT = 45.0  # degrees; beyond this a "tilt" is another orientation
-_RULE_KEYS = {"rotations", "tilt", "flip"}
+_RULE_KEYS = {"rotations", "tilt", "flip", "match", "match_point", "match_group"}
+MATCH_DIRECTIONS = ("across", "along", "both")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,19 +30,23 @@ class OrientationRule:
     rotations: str | None = None
     tilt: float | None = None
     flip: bool | None = None
+    match: str | None = None  # stripe or check matching: across, along or both (`nesting.rules.match_of`)
+    match_point: str | tuple[float, float] | None = None  # grain, notch:N or (x, y) in the piece frame
+    match_group: str | None = None
 
     def over(self, general: OrientationRule) -> OrientationRule:
         """This rule where it is set, ``general`` elsewhere."""
-        return OrientationRule(
-            self.rotations if self.rotations is not None else general.rotations,
-            self.tilt if self.tilt is not None else general.tilt,
-            self.flip if self.flip is not None else general.flip,
-        )
+        return OrientationRule(*(mine if mine is not None else theirs
+                                 for mine, theirs in zip(self._values(), general._values())))
+
+    def _values(self) -> tuple:
+        return (self.rotations, self.tilt, self.flip, self.match, self.match_point, self.match_group)
 
     def as_dict(self) -> dict:
         """The fields that are set, as in the spec file."""
-        values = (("rotations", self.rotations), ("tilt", self.tilt), ("flip", self.flip))
-        return {key: value for key, value in values if value is not None}
+        names = ("rotations", "tilt", "flip", "match", "match_point", "match_group")
+        return {key: list(value) if isinstance(value, tuple) else value
+                for key, value in zip(names, self._values()) if value is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +108,18 @@ def parse_rule(table, where, name) -> OrientationRule:
     flip = table.get("flip")
     if flip is not None and not isinstance(flip, bool):
         raise SpecError(f"{where(f'{name}.flip')}: must be true or false, got {flip!r}")
-    return OrientationRule(rotations, tilt, flip)
+    match, point, group = table.get("match"), table.get("match_point"), table.get("match_group")
+    if match is not None and match not in MATCH_DIRECTIONS:
+        raise SpecError(f"{where(f'{name}.match')}: must be one of {', '.join(MATCH_DIRECTIONS)}, got {shown(match)}")
+    if point is not None:
+        if isinstance(point, list) and len(point) == 2:
+            point = (parse_number(point[0], where(f"{name}.match_point"), "must be [x, y] numbers"),
+                     parse_number(point[1], where(f"{name}.match_point"), "must be [x, y] numbers"))
+        elif not isinstance(point, str):
+            raise SpecError(f"{where(f'{name}.match_point')}: must be grain, notch:N or [x, y], got {shown(point)}")
+    if group is not None and not isinstance(group, str):
+        raise SpecError(f"{where(f'{name}.match_group')}: must be a text, got {shown(group)}")
+    return OrientationRule(rotations, tilt, flip, match, point, group)
 
 
 def rule_step(rule: str) -> float:

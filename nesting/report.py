@@ -11,10 +11,21 @@ from nesting.rules import garments, grain_deviation
 def summary_fields(marker: Marker) -> dict:
     """Report figures (added to marker.json's ``report`` and printed by the CLI)."""
     width, length = marker.fabric.width, marker.length
-    per_size = Counter(marker.pieces[p.piece].size or "-" for p in marker.placements)
+    rules = marker.effective_rules()
+    yields = {stated.id: stated.yields for stated in rules.pieces or ()}
+    per_size = Counter()
+    for p in marker.placements:
+        piece = marker.pieces[p.piece]
+        per_size[piece.size or "-"] += yields.get(piece.id, 1)
     polygons = marker.polygons()
     return {
         "pieces": len(marker.placements),
+        "spread": marker.fabric.spread,
+        "open_width": marker.fabric.open_width,
+        "pieces_cut": sum(per_size.values()),
+        "pieces_per_placement": dict(sorted(Counter(yields.get(marker.pieces[p.piece].id, 1)
+                                                    for p in marker.placements).items())),
+        "sections": len(rules.sections) if rules.sections else None,
         "pieces_per_size": dict(sorted(per_size.items())),
         "placed_area": marker.placed_area,
         "waste_area": width * length - marker.placed_area,
@@ -69,8 +80,16 @@ def summary_text(marker: Marker) -> str:
         else f"misses the {target:.0f} % target by {target - utilization:.2f} points"
     )
     fields = summary_fields(marker)
-    lines = [
-        f"pieces placed: {len(marker.placements)}",
+    fabric = marker.fabric
+    lines = [f"pieces placed: {len(marker.placements)}"]
+    if fabric.spread != "open":
+        per = ", ".join(f"{n} placed x {k}" for k, n in fields["pieces_per_placement"].items())
+        lines.append(f"spread: {fabric.spread}, {fields['pieces_cut']} pieces cut ({per})"
+                     + (f"; open width {fabric.open_width:g}{units}" if fabric.fold_edges else ""))
+    if fields["sections"]:
+        ends = ", ".join(f"{b:.0f}" for _, b in marker.effective_rules().sections)
+        lines.append(f"shade sections: {fields['sections']}, ending at x = {ends}{units}")
+    lines += [
         f"width: {marker.fabric.width:g}{units}   length: {marker.length:.3f}{units}",
         f"utilization: {utilization:.2f} % ({verdict})",
     ]

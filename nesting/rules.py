@@ -18,10 +18,12 @@ from pathlib import Path
 
 from shapely import affinity
 
+from nesting import spread
 from nesting.errors import SpecError
+from nesting.fabric import finite_number
 from nesting.model import MarkerRules, PieceRules, near_rotation, oriented
 from nesting.orientation import parse_rules, piece_key_matches, rule_step
-from patterns.piece import Annotations, Notch, Piece
+from patterns.piece import Annotations, Match, Notch, Piece
 
 
 def base_angles(rule: str) -> tuple[float, ...]:
@@ -87,8 +89,65 @@ def apply(pieces, spec) -> tuple[Piece, ...]:
         flip = piece.flip if rule.flip is None else rule.flip
         if (fx, fy) != (1.0, 1.0):
             piece = scaled(piece, fx, fy)
-        result.append(replace(piece, rotations=rotations, flip=flip))
+        match = None
+        if rule.match is not None:
+            match = match_of(piece, rule.match, rule.match_point, rule.match_group, spec.label(_rule_name(spec, piece)))
+            _check_repeat(match, spec, piece)
+        result.append(replace(piece, rotations=rotations, flip=flip, match=match))
     return tuple(result)
+
+
+def _rule_name(spec, piece) -> str:
+    """The most particular rule table that speaks of this piece (for error messages)."""
+    keys = [key for key, _ in spec.orientation.pieces if piece_key_matches(key, piece.name, piece.id)]
+    if keys:
+        return f"rules.pieces.{keys[-1]}"
+    categories = [key for key, _ in spec.orientation.categories if key == piece.category]
+    return f"rules.categories.{categories[-1]}" if categories else "rules"
+
+
+def _check_repeat(match: Match, spec, piece) -> None:
+    repeat = spec.repeat
+    for wanted, period, name in ((match.along, repeat and repeat.along, "along"),
+                                 (match.across, repeat and repeat.across, "across")):
+        if wanted and period is None:
+            raise SpecError(f"{spec.label('fabric.repeat')}: piece {piece.id} is matched {name}, but the fabric has "
+                            f"no repeat {name} ([fabric.repeat] {name} = PERIOD)")
+
+
+MATCH_DIRECTIONS = {"across": (False, True), "along": (True, False), "both": (True, True)}
+
+
+def match_of(piece: Piece, direction: str, point, group: str | None, where: str) -> Match:
+    """A piece's stripe or check match: the directions and the point (`match_point`) in its frame."""
+    if direction not in MATCH_DIRECTIONS:
+        raise SpecError(f"{where}.match: must be one of {', '.join(MATCH_DIRECTIONS)}, got {direction!r}")
+    along, across = MATCH_DIRECTIONS[direction]
+    return Match(match_point(piece, point, f"{where}.match_point"), along, across, group)
+
+
+def match_point(piece: Piece, value, where: str) -> tuple[float, float]:
+    """``grain`` (the grain line's start), ``notch:N`` (the piece's N-th notch, from 1) or ``[x, y]``.
+
+    A point is in the piece's own frame as marker.json states its outline (mm, grain along +x).
+    """
+    if value is None:
+        raise SpecError(f"{where}: is required with match (grain, notch:N or [x, y]) for piece {piece.id}")
+    if isinstance(value, list | tuple) and len(value) == 2 and all(finite_number(v) for v in value):
+        return (float(value[0]), float(value[1]))
+    text = str(value).strip().lower()
+    if text == "grain":
+        if piece.annotations.grain_line is None:
+            raise SpecError(f"{where}: piece {piece.id} has no grain line to match at")
+        return tuple(map(float, piece.annotations.grain_line[0]))
+    if text.startswith("notch:") and text[6:].strip().isdigit():
+        k = int(text[6:])
+        notches = piece.annotations.notches
+        if not 1 <= k <= len(notches):
+            raise SpecError(f"{where}: piece {piece.id} has {len(notches)} notch{'es' * (len(notches) != 1)}, "
+                            f"no notch {k}")
+        return (notches[k - 1].x, notches[k - 1].y)
+    raise SpecError(f"{where}: must be grain, notch:N or [x, y], got {value!r}"[:300])
 
 
 def check_rule_keys(pieces, spec) -> None:
@@ -180,7 +239,7 @@ def check_fits(pieces, spec) -> None:
         longest = max(longest, min(w for w, h in extents if h <= usable * (1 + 1e-9)))
     if fabric.max_length is None:
         return
-    area = sum(p.area * p.demand for p in pieces)
+    area = sum(p.area * p.demand / spread.yields(p, fabric) for p in pieces)  # a two-ply placement cuts two
     needed = max(area / usable, longest) + m.start + m.end
     if needed > fabric.max_length:
         raise SpecError(
@@ -197,6 +256,7 @@ def _extents(polygon) -> tuple[float, float]:
 def marker_rules(pieces, spec) -> MarkerRules:
     """The rules a marker of these (`apply`-ed) pieces is held to under ``spec``, as its file states them."""
     ratio = spec.size_ratio
+    fabric = spec.fabric
     stated = []
     for piece in pieces:
         rule = spec.orientation.resolve(piece.name, piece.id, piece.category)
@@ -205,8 +265,10 @@ def marker_rules(pieces, spec) -> MarkerRules:
         per_garment = None
         if ratio and piece.size in ratio:
             per_garment = (piece.quantity // ratio[piece.size], piece.mirrored_quantity // ratio[piece.size])
+        placed = spread.placed_pieces((piece,), fabric, spec.label)[0]
         stated.append(PieceRules(piece.id, piece.name, piece.size, piece.category, piece.source, rotations, tilt,
-                                 piece.flip, piece.quantity, piece.mirrored_quantity, piece.outline, per_garment))
+                                 piece.flip, placed.quantity, placed.mirrored_quantity, piece.outline, per_garment,
+                                 spread.yields(piece, fabric), spread.fold_line(piece, fabric), piece.match))
     sizes = None if ratio is None else tuple(ratio.items())
     return MarkerRules(spec.fabric, spec.spacing, tuple(stated), sizes, spec.shrinkage,
                        spec.orientation.as_dict(), spec.fabric_price)
@@ -229,6 +291,11 @@ def resolution_violations(rules: MarkerRules) -> list[str]:
                             f"but the piece states {stated.rotations} +/-{stated.tilt:g}")
         if rule.flip is not None and rule.flip != stated.flip:
             problems.append(f"{label}: rules.orientation gives flip={rule.flip}, but the piece states flip={stated.flip}")
+        stated_match = None if stated.match is None else ((stated.match.along, stated.match.across), stated.match.group)
+        wanted = None if rule.match is None else (MATCH_DIRECTIONS.get(rule.match), rule.match_group)
+        if stated_match != wanted:
+            problems.append(f"{label}: rules.orientation gives match {rule.match} (group {rule.match_group}), but the "
+                            f"piece states {stated.match}")
     return problems
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nesting import lattice
 from nesting.search.base import Layout
 
 
@@ -28,6 +29,8 @@ def shelf_layout(prep):
     x = float(max([start, *(float(zone[:, 0].max()) + 1.0 for zone in prep.zones)]))
     position = np.zeros((n_items, 2))
     order = sorted(range(n_items), key=lambda i: (-(boxes[choice[i]][2] - boxes[choice[i]][0]), i))
+    ruled = [i for i in order if lattice.ruled(prep.lattice, choice[i])]
+    order = [i for i in order if not lattice.ruled(prep.lattice, choice[i])]
     y, column = float(low), 0.0
     for item in order:
         x0, y0, x1, y1 = boxes[choice[item]]
@@ -38,6 +41,15 @@ def shelf_layout(prep):
         position[item] = (x - x0, y - y0)
         y += (y1 - y0) + 1.0
         column = max(column, x1 - x0)
+    x += column + 1.0
+    for item in ruled:  # a fold pin or a stripe lattice: each alone in a column, on its rule
+        s = choice[item]
+        bx0, by0, _, by1 = prep.shapes[s].bounds
+        (px, dx), (py, dy) = prep.lattice[s]
+        ys = lattice.values(low - by0, high - by1, py, dy) if dy >= 0 else [low - by0]
+        rx = lattice.snap(x - boxes[s][0], x - boxes[s][0], np.inf, px, dx)
+        position[item] = (rx, float(ys[0]))
+        x = rx + boxes[s][2] + 1.0
     return Layout(choice, position)
 
 

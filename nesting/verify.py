@@ -22,7 +22,7 @@ from shapely.geometry import Polygon, box
 
 from nesting.config import Tolerances
 from nesting.errors import VerificationError
-from nesting.fabric import finite_number
+from nesting.fabric import PLIES, finite_number
 from nesting.model import Marker, MarkerRules, oriented, placed_polygon
 from nesting.orientation import MAX_TILT
 from nesting.rules import resolution_violations, rotation_allowed
@@ -80,6 +80,14 @@ def check(rules: MarkerRules, placed, length: float, tolerances: Tolerances = To
         return problems[:limit]  # nothing is measured against unsound rules
     if rules.pieces is not None:
         problems += piece_violations(rules, placed, tolerances)
+        problems += fabric_violations(rules, placed, tolerances)
+    problems += section_violations(rules, placed, length, tolerances)
+    if rules.whole_repeats:
+        period = rules.fabric.repeat.along if rules.fabric.repeat is not None else None
+        if period is None:
+            problems.append("rules.whole_repeats: the fabric states no repeat along the marker")
+        elif abs(length / period - round(length / period)) * period > tolerances.verify_distance * rules.fabric.width:
+            problems.append(f"length {length:g} is not a whole number of repeats of {period:g}")
     used = max((p.polygon.bounds[2] for p in placed), default=0.0)
     if used > length * (1 + 1e-9) + 1e-12:
         problems.append(f"pieces reach x = {used!r}, beyond the stated length {length!r}")
@@ -146,12 +154,112 @@ def piece_violations(rules: MarkerRules, placed, tolerances: Tolerances) -> list
         if ratio is not None:
             if stated.size not in ratio:
                 problems.append(f"piece {stated.id}: size {stated.size} is not in the size ratio {ratio}")
+            elif stated.per_garment is not None and (stated.yields != 1 or stated.fold is not None):
+                cut = sum(stated.per_garment) * ratio[stated.size]
+                if cut != stated.demand * stated.yields:
+                    problems.append(f"piece {stated.id}: {stated.demand} placements cutting {stated.yields} each, but size "
+                                    f"{stated.size} x {ratio[stated.size]} needs {cut} pieces")
             elif stated.per_garment is not None:
                 q, m = (n * ratio[stated.size] for n in stated.per_garment)
                 if (q, m) != (stated.quantity, stated.mirrored_quantity):
                     problems.append(f"piece {stated.id}: {stated.quantity}+{stated.mirrored_quantity} copies, but size "
                                     f"{stated.size} x {ratio[stated.size]} needs {q}+{m}")
     return problems + resolution_violations(rules)
+
+
+def fabric_violations(rules: MarkerRules, placed, tolerances: Tolerances) -> list[str]:
+    """The spread and the repeat: pieces cut per placement, halves on a fold, match points on the repeat."""
+    fabric = rules.fabric
+    problems = []
+    stated_by_id = {stated.id: stated for stated in rules.pieces}
+    plies = PLIES.get(fabric.spread, 1)
+    edges = {"bottom": 0.0, "top": fabric.width}
+    reach = tolerances.verify_fold * fabric.width
+    for stated in rules.pieces:
+        if stated.fold is not None and not fabric.fold_edges:
+            problems.append(f"piece {stated.id}: a half piece on the fold, but a {fabric.spread} spread has no fold")
+        expected = 1 if stated.fold is not None else plies
+        if stated.yields != expected:
+            problems.append(f"piece {stated.id}: states {stated.yields} pieces per placement, a {fabric.spread} spread "
+                            f"cuts {expected}")
+        if stated.match is not None and (fabric.repeat is None or any(
+                wanted and fabric.repeat.period(axis) is None
+                for axis, wanted in ((0, stated.match.along), (1, stated.match.across)))):
+            problems.append(f"piece {stated.id}: matched {_directions(stated.match)}, but the fabric has no such repeat")
+    if problems:
+        return problems
+    for p in placed:
+        stated = stated_by_id.get(p.id)
+        if stated is None or p.x is None or p.y is None:
+            continue  # reported by piece_violations
+        if stated.fold is not None:
+            ys = [y for _, y in _placed_points(stated.fold, p)]
+            on = [edge for edge in fabric.fold_edges if all(abs(y - edges[edge]) <= reach for y in ys)]
+            if not on:
+                problems.append(f"{p.label}: its mirror line (y {min(ys):.6g}..{max(ys):.6g}) is not on the fold "
+                                f"({' or '.join(f'y = {edges[e]:g}' for e in fabric.fold_edges)})")
+        if stated.match is not None:
+            ((x, y),) = _placed_points((stated.match.point,), p)
+            for axis, wanted, value in ((0, stated.match.along, x), (1, stated.match.across, y)):
+                if not wanted:
+                    continue
+                period, offset = fabric.repeat.period(axis), fabric.repeat.offset(axis)
+                phase = (value - offset) % period
+                if min(phase, period - phase) > reach:
+                    group = f" (group {stated.match.group})" if stated.match.group else ""
+                    problems.append(f"{p.label}{group}: match point at {'xy'[axis]} = {value:.6g} is {phase:.6g} off "
+                                    f"the repeat ({offset:g} + k x {period:g} {('along', 'across')[axis]})")
+    return problems
+
+
+def section_violations(rules: MarkerRules, placed, length: float, tolerances: Tolerances) -> list[str]:
+    """Shade sections: end to end over the marker, none too long, each garment's pieces within one."""
+    if not rules.sections:
+        return []
+    slack = tolerances.verify_distance * rules.fabric.width
+    sections = rules.sections
+    problems = []
+    if abs(sections[0][0]) > slack or abs(sections[-1][1] - length) > slack:
+        problems.append(f"sections: they run from {sections[0][0]:g} to {sections[-1][1]:g}, not over the marker "
+                        f"(0 to {length:g})")
+    for k, (start, end) in enumerate(sections):
+        if end < start or (k and abs(start - sections[k - 1][1]) > slack):
+            problems.append(f"sections[{k}]: {start:g}..{end:g} does not follow the section before it")
+        if rules.section_length is not None and end - start > rules.section_length + slack:
+            problems.append(f"sections[{k}]: {end - start:.1f} long, more than the section length "
+                            f"{rules.section_length:g}")
+    stated_by_id = {stated.id: stated for stated in rules.pieces or ()}
+    bundle_section = {}
+    for p in placed:
+        minx, _, maxx, _ = p.polygon.bounds
+        inside = [k for k, (start, end) in enumerate(sections) if minx >= start - slack and maxx <= end + slack]
+        if not inside:
+            problems.append(f"{p.label} lies across a section boundary (x {minx:.1f}..{maxx:.1f})")
+            continue
+        stated = stated_by_id.get(p.id)
+        bundle = rules.bundle_of(stated, p.copy) if stated is not None else None
+        if bundle is None:
+            problems.append(f"{p.label}: belongs to no garment of a size ratio, so no section can hold its bundle")
+            continue
+        first = bundle_section.setdefault(bundle, (inside[0], p.label))
+        if first[0] != inside[0]:
+            problems.append(f"{p.label} is in section {inside[0] + 1}, but {first[1]} of the same garment "
+                            f"(size {stated.size}, bundle {bundle[2] + 1}) is in section {first[0] + 1}")
+    return problems
+
+
+def _placed_points(points, p: Placed) -> list[tuple[float, float]]:
+    """Points of the piece frame where the placed copy puts them: mirror (x -> -x), rotate, translate."""
+    c, s = math.cos(math.radians(p.rotation)), math.sin(math.radians(p.rotation))
+    out = []
+    for x, y in points:
+        x = -x if p.mirrored else x
+        out.append((c * x - s * y + p.x, s * x + c * y + p.y))
+    return out
+
+
+def _directions(match) -> str:
+    return " and ".join(name for name, wanted in (("along", match.along), ("across", match.across)) if wanted)
 
 
 def layout_violations(polygons, labels, fabric, length, spacing=0.0, tolerances=Tolerances(), limit=20) -> list[str]:

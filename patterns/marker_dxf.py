@@ -3,7 +3,7 @@
 R12, mm, numbered AAMA layers. One BLOCK per placed piece holds its geometry already moved
 into place and is inserted at (0, 0), scale 1, rotation 0: how Gerber AccuMark writes its
 own files, so every reader copes. The cut line is one closed POLYLINE on layer 1, inner
-cut-outs on 11, the grain line on 7, notches (POINTs, depth in z) on 4 or their typed layer
+cut-outs on 11, a half piece's mirror line (cut on the fold) on 6, the grain line on 7, notches (POINTs, depth in z) on 4 or their typed layer
 (80-87), internal lines on 8, drill holes on 13, sew lines on 14, and the piece text on
 layer 1 the AAMA way. The marker rectangle lies on its own layer in model space. The
 ``exploded`` variant puts everything in model space for viewers and laser/router software.
@@ -38,7 +38,7 @@ from shapely.ops import polylabel
 
 from patterns.piece import Annotations
 
-LAYER_CUT, LAYER_NOTCH, LAYER_GRAIN, LAYER_INTERNAL = "1", "4", "7", "8"
+LAYER_CUT, LAYER_NOTCH, LAYER_MIRROR, LAYER_GRAIN, LAYER_INTERNAL = "1", "4", "6", "7", "8"
 LAYER_CUTOUT, LAYER_DRILL, LAYER_SEW, LAYER_ANNOTATION = "11", "13", "14", "15"
 MARKER_LAYER = "MARKER"
 _BLOCK_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_\-]+")
@@ -57,6 +57,7 @@ class PlacedOutline(Protocol):
     fabric: str | None
     polygon: Polygon
     annotations: Annotations
+    folded: bool  # a half piece cut on the fold: its mirror line goes on layer 6
 
 
 def write_marker_dxf(
@@ -67,6 +68,7 @@ def write_marker_dxf(
     style_texts: Iterable[str] = (),
     exploded: bool = False,
     text_height: float = 5.0,
+    guides: dict[str, Sequence] | None = None,
 ) -> None:
     """Write the marker DXF to ``path`` (the caller makes the write atomic).
 
@@ -78,10 +80,14 @@ def write_marker_dxf(
     style_texts : extra ``Key: value`` lines for the model-space style text (utilization...).
     exploded : everything in model space instead of one block per piece.
     text_height : height of the piece text, mm.
+    guides : model-space lines of the fabric by layer name (fold edges, shade section
+        boundaries, the stripe repeat), each a ``((x0, y0), (x1, y1))`` segment.
     """
     doc = _new_r12()
+    guides = guides or {}
     for name in (LAYER_CUT, LAYER_NOTCH, LAYER_GRAIN, LAYER_INTERNAL, LAYER_CUTOUT, LAYER_DRILL, LAYER_SEW,
-                 LAYER_ANNOTATION, MARKER_LAYER, *{str(n.kind) for p in pieces for n in p.annotations.notches}):
+                 LAYER_ANNOTATION, MARKER_LAYER, *{str(n.kind) for p in pieces for n in p.annotations.notches},
+                 *([LAYER_MIRROR] if any(p.folded for p in pieces) else []), *guides):
         if name not in doc.layers:
             doc.layers.add(name)
     msp = doc.modelspace()
@@ -95,6 +101,9 @@ def write_marker_dxf(
     corners = [(0.0, 0.0), (length, 0.0), (length, width), (0.0, width), (0.0, 0.0)]
     for start, end in zip(corners, corners[1:]):
         msp.add_line(start, end, dxfattribs={"layer": MARKER_LAYER})
+    for layer, segments in guides.items():
+        for start, end in segments:
+            msp.add_line(start, end, dxfattribs={"layer": layer})
     texts = ["Units: METRIC", f"Marker Width: {width:.3f}", f"Marker Length: {length:.3f}", *style_texts]
     for k, text in enumerate(texts):  # in a margin above the marker, inside the extents
         msp.add_text(_one_line(text), height=text_height, dxfattribs={"layer": LAYER_CUT, "insert": (0.0, width + (k + 1) * 1.6 * text_height)})
@@ -193,6 +202,8 @@ def _draw_piece(layout, piece, text_height) -> None:
     layout.add_polyline2d(polygon.exterior.coords[:-1], close=True, dxfattribs={"layer": LAYER_CUT})
     for ring in polygon.interiors:
         layout.add_polyline2d(ring.coords[:-1], close=True, dxfattribs={"layer": LAYER_CUTOUT})
+    if piece.folded and marks.mirror_line and len(marks.mirror_line) >= 2:
+        layout.add_line(marks.mirror_line[0], marks.mirror_line[-1], dxfattribs={"layer": LAYER_MIRROR})
     if marks.grain_line and len(marks.grain_line) >= 2:
         layout.add_line(marks.grain_line[0], marks.grain_line[-1], dxfattribs={"layer": LAYER_GRAIN})
     for notch in marks.notches:

@@ -53,6 +53,20 @@ class Annotations:
 
 
 @dataclass(frozen=True, slots=True)
+class Match:
+    """A stripe or check match: the point (piece frame) that must lie on the fabric's repeat.
+
+    ``along``/``across``: matched along the marker (x, to vertical lines of a check) and/or
+    across it (y, to the stripes). Pieces of one ``group`` are matched together.
+    """
+
+    point: Point
+    along: bool = False
+    across: bool = True
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Piece:
     """One pattern piece type and how many copies a marker needs of it.
 
@@ -69,6 +83,7 @@ class Piece:
     sample_size : the style's sample (base) size (AAMA ``Sample Size``), if the file names one.
     annotation : the pattern maker's free cutting note (AAMA ``Annotation``, e.g. ``2XFABRIC``).
     folded : the outline is half a piece, to be cut on a fold along ``annotations.mirror_line``.
+    match : where the piece must meet a stripe or check repeat (a marker rule), if anywhere.
     grain_angle : direction of the drawn grain line, degrees CCW from the drawing's +x; the
         outline is the drawing (in mm) turned by ``-grain_angle`` about the drawing's origin.
     """
@@ -92,6 +107,7 @@ class Piece:
     folded: bool = False
     grain_angle: float = 0.0
     sample_size: str | None = None
+    match: Match | None = None
 
     def __post_init__(self):
         if not isinstance(self.outline, Polygon):

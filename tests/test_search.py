@@ -1,7 +1,11 @@
 """The search strategies: every result verifies, budgets reproduce, warm starts never lose."""
 
 import json
+import os
 import queue
+import signal
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +17,7 @@ from shapely import affinity
 from cli import main
 from nesting import Fabric, NestConfig, nest
 from nesting.engine import layout_from_placements
-from nesting.errors import SpecError
+from nesting.errors import NestingError, SpecError
 from nesting.geometry import prepare
 from nesting.kernels.collision import LayoutState
 from nesting.kernels.separate import update_weights
@@ -191,3 +195,41 @@ def test_portfolio_progress_shows_the_global_best_only(reports):
     lines = recorder.lengths
     assert all(later < earlier for earlier, later in zip(lines, lines[1:]))
     assert (lines[-1] if lines else float("inf")) == min(own_best)
+
+
+def _grandchildren() -> list[int]:
+    """Processes two generations below this one (the fork server's children: the workers), from /proc."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    children = {pid for pid, parent in parents.items() if parent == os.getpid()}
+    return sorted(pid for pid, parent in parents.items() if parent in children)
+
+
+def test_a_worker_killed_mid_search_ends_the_run_with_an_error_not_a_hang():
+    class KillAWorker(Listener):
+        killed = False
+
+        def improved(self, elapsed, length, utilization, phase):
+            if not self.killed and _grandchildren():
+                os.kill(_grandchildren()[0], signal.SIGKILL)
+                self.killed = True
+
+    def hung(signum, frame):
+        raise TimeoutError("the portfolio waited for a dead worker")
+
+    pieces, fabric = _instance("shirts")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    started = time.monotonic()
+    try:
+        with pytest.raises(NestingError, match="worker process ended abnormally"):
+            nest(pieces, fabric, NestConfig(seed=1, time_limit=30.0, workers=2), listener=KillAWorker())
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 30.0

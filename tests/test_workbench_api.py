@@ -26,10 +26,10 @@ from jobs.marker import MarkerJob  # noqa: E402
 from nesting.verify_file import verify_file  # noqa: E402
 from patterns.errors import PatternError  # noqa: E402
 from patterns.info import pattern_info  # noqa: E402
-from workbench import create_app  # noqa: E402
+from workbench import create_app, runner  # noqa: E402
 
 TEE = Path(__file__).resolve().parents[1] / "patterns" / "examples" / "tee.dxf"
-SEARCH_SECONDS = 2
+SEARCH_SECONDS = 3  # of wall budget: the search gets what writing the six formats leaves (about half)
 
 
 def client_for(workspace, **options) -> TestClient:
@@ -134,19 +134,62 @@ def test_changes_need_the_header_and_a_token_when_set(tmp_path):
     assert guarded.get("/api/files").status_code == 200
 
 
-def test_the_nest_job_streams_progress_and_writes_a_verified_marker(bench):
+def drawings(events) -> list[dict]:
+    return [payload for kind, payload in events if kind == "marker"]
+
+
+def assert_drawn_as_it_improves(events, pieces):
+    """More than one improving marker drawn while searching, each shorter than the last, each a
+    complete overlap-free layout by shapely; the last one drawn is the verified result."""
+    drawn = drawings(events)
+    *searching, final = drawn
+    assert len(searching) > 1 and not any(frame["verified"] for frame in searching) and final["verified"]
+    lengths = [frame["marker"]["length"] for frame in drawn]
+    assert all(later < earlier for earlier, later in zip(lengths, lengths[1:-1])) and lengths[-1] <= lengths[-2]
+    times = [frame["t"] for frame in searching]  # of the improvements drawn: each came after the last frame was sent
+    assert times == sorted(times) and len(times) <= (times[-1] - times[0]) / runner.FRAME_INTERVAL + 2  # (throttled)
+    for frame in searching:
+        shapes = polygons(frame["marker"])
+        assert len(shapes) == pieces
+        assert not any(shapes[i].intersection(shapes[j]).area > 1e-6 * min(shapes[i].area, shapes[j].area)
+                       for i in range(pieces) for j in range(i + 1, pieces))
+    return final["marker"]
+
+
+def test_the_nest_job_draws_the_marker_as_it_improves_and_writes_a_verified_one(bench):
     kinds = [kind for kind, _ in bench["events"]]
-    assert kinds[-1] == "done" and "progress" in kinds and "marker" in kinds
-    lengths = [payload["marker"]["length"] for kind, payload in bench["events"] if kind == "marker"]
-    assert lengths == sorted(lengths, reverse=True)  # each marker drawn is at least as short as the last
+    assert kinds[-1] == "done" and "progress" in kinds
+    final = assert_drawn_as_it_improves(bench["events"], 10)
     times = [payload["t"] for kind, payload in bench["events"] if kind == "progress"]
     assert times == sorted(times)
     folder = bench["workspace"] / bench["events"][-1][1]["folder"]
     assert {p.name for p in folder.iterdir()} == {f"marker.{f}" for f in ("json", "png", "dxf", "plt", "svg", "pdf")}
     assert verify_file(folder / "marker.json") == []
     document = json.loads((folder / "marker.json").read_text())
-    assert len(document["pieces"]) == 10 and document["length"] == pytest.approx(lengths[-1])
+    assert len(document["pieces"]) == 10 and document["length"] == pytest.approx(final["length"])
+    assert [p["polygon"] for p in document["pieces"]] == [p["polygon"] for p in final["pieces"]]
     assert document["rules"]["sizes"] == {"M": 2}
+
+
+def test_a_portfolio_job_draws_the_global_best(bench):
+    client = bench["client"]
+    job = client.post("/api/jobs", json={"pattern": "uploads/tee.dxf", "width": 1500, "sizes": "M=2",
+                                         "time": SEARCH_SECONDS + 1, "workers": 2}).json()
+    events = events_of(client, job["job_id"])
+    assert events[-1][0] == "done", events[-1]
+    assert_drawn_as_it_improves(events, 10)
+    assert verify_file(bench["workspace"] / events[-1][1]["folder"] / "marker.json") == []
+
+
+def test_a_late_reader_gets_only_the_newest_drawing(bench):
+    client = bench["client"]
+    job = client.post("/api/jobs", json={"pattern": "uploads/tee.dxf", "width": 1500, "sizes": "M=2",
+                                         "time": SEARCH_SECONDS}).json()
+    app_job = client.app.state.workbench.job(job["job_id"])
+    assert app_job.finished.wait(120)
+    events = events_of(client, job["job_id"])  # after the end: the superseded drawings are gone
+    assert [frame["verified"] for frame in drawings(events)] == [True]
+    assert [kind for kind, _ in app_job.events].count("marker") > 1  # (they were there, and were let go)
 
 
 def test_bad_nest_options_are_one_line_errors(bench):
@@ -347,3 +390,138 @@ def test_flip_where_the_rule_allows_it(tmp_path):
     assert mirrored.area == pytest.approx(shape.area)
     assert mirrored.envelope.centroid.distance(shape.envelope.centroid) < 1e-6
     assert after["rotation"] % 360 in (0.0, 180.0)  # the tee's rule: 0/180 (a half turn more when mirrored)
+
+
+GRADED = Path(__file__).resolve().parents[1] / "planning" / "examples" / "tee-graded.dxf"
+ORDER = """
+patterns = ["tee-graded.dxf"]
+spacing = 2.0
+
+[fabric]
+width = 1500
+
+[order]
+S = 6
+M = 9
+L = 4
+
+[limits]
+table_length = 3200
+max_plies = 5
+max_garments_per_marker = 3
+end_allowance = 20
+"""
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    """The graded tee uploaded and an order for it planned from the page's order text."""
+    workspace = tmp_path_factory.mktemp("planning")
+    client = client_for(workspace)
+    assert client.post("/api/upload?name=tee-graded.dxf", content=GRADED.read_bytes()).status_code == 200
+    job = client.post("/api/plans", json={"name": "tee-order.toml", "order": ORDER, "time": 6, "workers": 1})
+    assert job.status_code == 200, job.text
+    events = events_of(client, job.json()["job_id"])
+    assert events[-1][0] == "done", events[-1]
+    return {"client": client, "workspace": workspace, "events": events, "plan_id": events[-1][1]["plan_id"]}
+
+
+def test_an_order_is_planned_verified_and_shown(planned):
+    """The plan shown is plan.json as written, which planning's own check passes; its totals are
+    recomputed here from the lays and the marker files, not read from the plan."""
+    from planning.verify import verify_plan
+
+    client, workspace = planned["client"], planned["workspace"]
+    assert (workspace / "uploads" / "tee-order.toml").read_text() == ORDER  # the order lands in the workspace
+    assert any("best plan" in payload["text"] for kind, payload in planned["events"] if kind == "message")
+    folder = workspace / planned["events"][-1][1]["folder"]
+    assert verify_plan(folder / "plan.json") == []
+    shown = client.get(f"/api/plans/{planned['plan_id']}").json()
+    plan = shown["plan"]
+    assert plan == json.loads((folder / "plan.json").read_text())
+    cut, fabric = {}, 0.0
+    for lay in plan["lays"]:
+        marker = json.loads((folder / lay["marker"]).read_text())
+        assert verify_file(folder / lay["marker"]) == []
+        fronts = {}
+        for piece in marker["pieces"]:
+            if piece["name"] == "FRONT":  # one front per garment
+                fronts[piece["size"]] = fronts.get(piece["size"], 0) + 1
+        assert fronts == lay["ratio"] and 1 <= lay["plies"] <= 5 and marker["length"] <= 3200
+        fabric += lay["plies"] * (marker["length"] + 20) / 1000
+        for size, n in fronts.items():
+            cut[size] = cut.get(size, 0) + n * lay["plies"]
+        drawn = shown["markers"][lay["marker"]]  # each marker of the plan, drawn from its own file
+        assert [p["polygon"] for p in drawn["pieces"]] == [p["polygon"] for p in marker["pieces"]]
+        assert drawn["length"] == marker["length"] and drawn["width"] == 1500
+    assert cut == {"S": 6, "M": 9, "L": 4} == plan["totals"]["cut"]
+    assert fabric == pytest.approx(plan["totals"]["fabric_m"], rel=1e-9)
+    assert plan["totals"]["lays"] == len(plan["lays"])
+    assert set(shown["markers"]) == {lay["marker"] for lay in plan["lays"]}
+    download = client.get(f"/api/plans/{planned['plan_id']}/files/plan.json")
+    assert download.status_code == 200 and download.content == (folder / "plan.json").read_bytes()
+    assert client.get(f"/api/plans/{planned['plan_id']}/files/plan.md").text.startswith("# Cut plan: ")
+    assert client.get(f"/api/plans/{planned['plan_id']}/files/../plan.json").status_code in (400, 404)
+
+
+def test_a_tampered_plan_is_neither_shown_nor_offered(planned):
+    client, workspace = planned["client"], planned["workspace"]
+    path = workspace / planned["events"][-1][1]["folder"] / "plan.json"
+    original = path.read_text()
+    document = json.loads(original)
+    document["lays"][0]["plies"] += 1
+    path.write_text(json.dumps(document))
+    try:
+        shown = client.get(f"/api/plans/{planned['plan_id']}")
+        assert shown.status_code == 409 and "fails verification" in shown.json()["error"]
+        assert client.get(f"/api/plans/{planned['plan_id']}/files/plan.json").status_code == 409
+    finally:
+        path.write_text(original)
+
+
+def test_a_stopped_plan_keeps_the_best_verified_plan(planned):
+    from planning.verify import verify_plan
+
+    client, workspace = planned["client"], planned["workspace"]
+    job = client.post("/api/plans", json={"name": "tee-order.toml", "order": ORDER, "time": 30}).json()
+    events = client.app.state.workbench.job(job["job_id"]).events
+    started = time.monotonic()
+    while not any(kind == "message" and "best plan" in payload["text"] for kind, payload in events):
+        assert time.monotonic() - started < 120, events  # (the first plan: the baselines are nested)
+        time.sleep(0.2)
+    client.post(f"/api/jobs/{job['job_id']}/stop")
+    events = events_of(client, job["job_id"])
+    assert events[-1][0] == "done" and events[-1][1]["interrupted"] is True, events[-1]
+    assert time.monotonic() - started < 180
+    assert verify_plan(workspace / events[-1][1]["folder"] / "plan.json") == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda text: text.replace("L = 4", "XXL = 4"), "tee-order.toml: order.XXL: "),
+    (lambda text: text.replace("[order]", "[sizes]\nS = 1\n\n[order]"), "tee-order.toml: sizes: "),
+    (lambda text: text.replace("end_allowance = 20", "end_alowance = 20"), "tee-order.toml: limits.end_alowance: "),
+    (lambda text: text.replace("table_length = 3200", "table_length = 300"), "tee-order.toml: limits.table_length: "),
+    (lambda text: text.replace('"tee-graded.dxf"', '"../../outside.dxf"'), "tee-order.toml: patterns: "),
+    (lambda text: text.replace("[fabric]", "[fabric"), "tee-order.toml: not valid TOML"),
+])
+def test_a_bad_order_is_one_clear_line_and_starts_nothing(planned, change, expected):
+    client, workspace = planned["client"], planned["workspace"]
+    before = sorted(p.name for p in (workspace / "plans").iterdir())
+    response = client.post("/api/plans", json={"name": "tee-order.toml", "order": change(ORDER), "time": 5})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert expected in error and "\n" not in error and str(workspace) not in error, error
+    assert error.startswith("uploads/tee-order.toml: ")
+    assert client.app.state.workbench.running() is None
+    assert sorted(p.name for p in (workspace / "plans").iterdir()) == before
+
+
+def test_plan_requests_are_checked(planned):
+    client = planned["client"]
+    for body, field in (({"time": 5}, "order"), ({"order": ORDER, "time": -1}, "time"),
+                        ({"order": ORDER, "workers": 0}, "workers"), ({"order": ORDER, "colour": 1}, "colour"),
+                        ({"order": ORDER, "name": "../order.toml"}, "not a plain file name"),
+                        ({"order": ORDER, "name": "order.dxf"}, "upload an order")):
+        response = client.post("/api/plans", json=body)
+        assert response.status_code == 400 and field in response.json()["error"], (body, response.text)
+    assert client.get("/api/plans/nothing-001").status_code == 400

@@ -1,9 +1,11 @@
 """The workbench page in a real browser: headless Chromium driven by Selenium.
 
-Loads the page, uploads the bundled tee, nests it (``WORKBENCH_SCREENSHOT=docs/workbench.png``
-saves the page at that moment), counts the drawn pieces against the
-marker file, drags a piece onto another and sees the collision, compacts, downloads
-marker.json and checks it with `nest verify`'s file check. Skipped without Chromium and its
+Loads the page, uploads the bundled tee, nests it (the marker drawn while it improves;
+``WORKBENCH_SCREENSHOT=docs/workbench.png`` saves the page when it is done), counts the drawn
+pieces against the marker file, drags a piece onto another and sees the collision, compacts,
+downloads marker.json and checks it with `nest verify`'s file check. Then plans an order for
+the graded tee entered on the page and checks what is shown against the plan's files
+(``WORKBENCH_PLAN_SCREENSHOT=docs/workbench-plan.png`` saves the plan shown). Skipped without Chromium and its
 driver (Debian's ``chromium`` and ``chromium-driver``; CI installs them).
 """
 
@@ -29,9 +31,11 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from nesting.verify_file import verify_file  # noqa: E402
+from planning.verify import verify_plan  # noqa: E402
 from workbench import create_app  # noqa: E402
 
 TEE = Path(__file__).resolve().parents[1] / "patterns" / "examples" / "tee.dxf"
+GRADED = Path(__file__).resolve().parents[1] / "planning" / "examples" / "tee-graded.dxf"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 
@@ -101,6 +105,9 @@ def test_upload_nest_drag_compact_download(server, browser):
         field.clear()
         field.send_keys(value)
     browser.find_element(By.ID, "nest").click()
+    # the marker is drawn as it improves, before the verified one: every piece, flagged unverified
+    wait(browser, lambda d: "searching… (unverified)" in d.find_element(By.ID, "marker-summary").text
+         and len(d.find_elements(By.CSS_SELECTOR, "#marker g.piece")) == 10)
     wait(browser, lambda d: status(d).startswith("done"))
     assert "failed" not in status(browser) and not browser.find_element(By.ID, "message").text
 
@@ -147,3 +154,41 @@ def test_upload_nest_drag_compact_download(server, browser):
     assert verify_file(downloaded) == []
     assert len(json.loads(downloaded.read_text())["pieces"]) == 10
     assert downloaded.read_bytes() == (workspace / "markers" / "tee-002" / "marker.json").read_bytes()
+
+
+def test_enter_an_order_and_see_its_plan(server, browser):
+    url, workspace = server
+    browser.get(url)
+    browser.find_element(By.ID, "upload").send_keys(str(GRADED))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#order-sizes input"))
+    fields = {"opt-width": "1500", "opt-spacing": "2", "order-S": "2", "order-M": "3", "order-table": "3200",
+              "order-max-plies": "5", "order-garments": "3", "order-end": "20", "plan-time": "4"}
+    for name, value in fields.items():
+        field = browser.find_element(By.ID, name)
+        field.clear()
+        field.send_keys(value)
+    browser.find_element(By.ID, "write-order").click()
+    assert "[order]" in browser.find_element(By.ID, "order-text").get_attribute("value")
+    browser.find_element(By.ID, "plan").click()
+    wait(browser, lambda d: d.find_element(By.ID, "plan-status").text.startswith("done"))
+    assert not browser.find_element(By.ID, "message").text
+
+    folder = workspace / "plans" / "tee-graded-order-001"
+    assert verify_plan(folder / "plan.json") == []
+    plan = json.loads((folder / "plan.json").read_text())
+    assert plan["order"] == {"S": 2, "M": 3}
+    lays = browser.find_elements(By.CSS_SELECTOR, "#plan-lays tbody tr")
+    assert [row.find_elements(By.TAG_NAME, "td")[4].text for row in lays] == [str(lay["plies"]) for lay in plan["lays"]]
+    assert f"{plan['totals']['fabric_m']:.2f} m of fabric" in browser.find_element(By.ID, "plan-summary").text
+    figures = browser.find_elements(By.CSS_SELECTOR, "#plan-markers figure")
+    assert {f.get_attribute("data-marker") for f in figures} == {lay["marker"] for lay in plan["lays"]}
+    for figure in figures:  # each marker drawn, piece for piece
+        placed = json.loads((folder / figure.get_attribute("data-marker")).read_text())["pieces"]
+        assert len(figure.find_elements(By.CSS_SELECTOR, "g.piece")) == len(placed)
+    if os.environ.get("WORKBENCH_PLAN_SCREENSHOT"):  # how docs/workbench-plan.png is made
+        browser.execute_script("document.getElementById('plan-result').scrollIntoView()")
+        browser.save_screenshot(os.environ["WORKBENCH_PLAN_SCREENSHOT"])
+    browser.find_element(By.CSS_SELECTOR, "#plan-downloads a[data-file='plan.json']").click()
+    downloaded = browser.downloads / "tee-graded-order-001-plan.json"
+    wait(browser, lambda d: downloaded.exists(), 20)
+    assert downloaded.read_bytes() == (folder / "plan.json").read_bytes()

@@ -1,7 +1,9 @@
-"""A marker workbench in the browser: open a pattern, nest with live progress, adjust, download.
+"""A marker workbench in the browser: open a pattern, nest with live progress, adjust, download,
+and plan an order's lays.
 
 `create_app` builds the ASGI app on a workspace folder; `serve` runs it (``nest serve``). The
-package only calls the engine (`nesting`) and the readers (`patterns`); nothing imports it.
+package only calls the engine (`nesting`), the readers (`patterns`) and the cut planner
+(`planning`); nothing imports it.
 """
 
 from workbench.app import create_app, serve

@@ -34,9 +34,9 @@ from nesting.verify_file import verify_file
 from patterns import read_pieces
 from patterns.errors import PatternError
 from patterns.info import piece_row
-from workbench import edit, runner
+from workbench import edit, plans, runner
 from workbench.jobs import RUNNING, Job
-from workbench.workspace import Workspace, WorkspaceError
+from workbench.workspace import ORDER_SUFFIXES, Workspace, WorkspaceError
 
 STATIC = Path(__file__).with_name("static")
 MAX_UPLOAD = 32 * 2**20  # bytes: a graded CAD export is a few MB
@@ -79,16 +79,20 @@ class Workbench:
         self.workspace = workspace
         self.jobs: dict[str, Job] = {}
         self.markers: dict[str, StoredMarker] = {}
+        self.plans: dict[str, Path] = {}  # plan id (its folder's name) -> the folder
 
     def running(self) -> Job | None:
         return next((job for job in self.jobs.values() if job.status == RUNNING), None)
 
-    def start(self, search: runner.Search) -> Job:
+    def start(self, search, target=runner.run, on_done=None) -> Job:
+        """Start a marker job (a `runner.Search`; its marker goes to `store`), or another
+        ``target``'s (a plan's: ``plans.run``, `store_plan`)."""
         if self.running():
             raise RequestError("a job is already running: stop it first")
         for old in list(self.jobs)[:-KEPT_JOBS]:  # finished long ago: their event lists go
             del self.jobs[old]
-        job = Job(search, self.store, tidy=lambda text: _user_message(text, self.workspace.root))
+        job = Job(search, on_done or self.store, tidy=lambda text: _user_message(text, self.workspace.root),
+                  target=target)
         self.jobs[job.id] = job
         return job
 
@@ -97,6 +101,19 @@ class Workbench:
         folder = Path(folder)
         self.markers[folder.name] = StoredMarker(marker, folder)
         return {"marker_id": folder.name, "folder": folder.relative_to(self.workspace.root).as_posix()}
+
+    def store_plan(self, _, folder) -> dict:
+        """Register a plan written to ``folder``, once it verifies from its files (else the job fails)."""
+        folder = Path(folder)
+        plans.shown(folder)
+        self.plans[folder.name] = folder
+        return {"plan_id": folder.name, "folder": folder.relative_to(self.workspace.root).as_posix()}
+
+    def plan(self, plan_id: str) -> Path:
+        try:
+            return self.plans[plan_id]
+        except KeyError:
+            raise RequestError(f"no plan {plan_id!r}") from None
 
     def marker(self, marker_id: str) -> StoredMarker:
         try:
@@ -168,6 +185,17 @@ def _job_options(body: dict, workspace: Workspace) -> tuple[MarkerJob, float, in
     return job, time_s, workers
 
 
+def _bounded(value, name: str, kind, low, high):
+    """``value`` as ``kind`` (float or int) within [low, high], else a one-line `RequestError`."""
+    try:
+        number = kind(value)
+        if isinstance(value, bool) or (kind is int and number != value) or not low <= number <= high:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise RequestError(f"{name}: must be a number from {low:g} to {high:g}, got {value!r}") from None
+    return number
+
+
 async def _json(request: Request) -> dict:
     try:
         body = await request.json()
@@ -205,6 +233,8 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
                 return await handler(request)
             except edit.MarkerRefused as exc:
                 return JSONResponse({"error": str(exc), **exc.findings}, status_code=409)
+            except plans.PlanRefused as exc:
+                return fail(409, str(exc))
             except VerificationError as exc:
                 return fail(500, f"internal error: the check refused the marker (a bug): {exc}")
             except (RequestError, WorkspaceError, edit.EditError, PatternError, NestingError, OSError) as exc:
@@ -290,7 +320,8 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
                 while sent < len(job.events):
                     kind, payload = job.events[sent]
                     sent += 1
-                    yield f"event: {kind}\ndata: {json.dumps(payload)}\n\n"
+                    if payload is not None:  # (None: a drawing superseded by a newer one)
+                        yield f"event: {kind}\ndata: {json.dumps(payload)}\n\n"
                 if job.finished.is_set() and sent == len(job.events):
                     return
                 if await request.is_disconnected():
@@ -356,6 +387,40 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
         return JSONResponse({"job_id": job.id, "folder": Path(job.folder).name, "start_valid": findings["valid"]})
 
     @api
+    async def start_plan(request: Request):
+        body = await _json(request)
+        unknown = sorted(set(body) - {"name", "order", "time", "workers", "seed"})
+        if unknown:
+            raise RequestError(f"unknown field {', '.join(unknown)}")
+        if not isinstance(body.get("order"), str) or not body["order"].strip():
+            raise RequestError("order: give the order file's text (TOML: patterns, [fabric], [order], [limits])")
+        time_s = _bounded(body.get("time", plans.DEFAULT_TIME), "time", float, 1.0, MAX_TIME)
+        workers = _bounded(body.get("workers", 1), "workers", int, 1, os.cpu_count() or 1)
+        seed = _bounded(body.get("seed", 0), "seed", int, 0, 2**63 - 1)
+        name = str(body.get("name") or "order.toml")
+        path = bench.workspace.save_upload(name, body["order"].encode("utf-8"), suffixes=ORDER_SUFFIXES)
+        await asyncio.to_thread(plans.read_order, path, bench.workspace)  # a bad order: one line, no job
+        search = plans.PlanSearch(order=str(path), out=str(bench.workspace.new_plan_folder(path.stem)),
+                                  time=time_s, workers=workers, seed=seed)
+        job = bench.start(search, plans.run, bench.store_plan)
+        return JSONResponse({"job_id": job.id, "folder": Path(job.folder).name,
+                             "order": path.relative_to(root).as_posix()})
+
+    @api
+    async def plan_view(request: Request):
+        folder = bench.plan(request.path_params["plan_id"])
+        return JSONResponse({"plan_id": folder.name, **await asyncio.to_thread(plans.shown, folder)})
+
+    @api
+    async def plan_file(request: Request):
+        folder = bench.plan(request.path_params["plan_id"])
+        name = request.path_params["name"]
+        if name not in plans.DOWNLOADS:
+            raise RequestError(f"file: {name!r} is not one of {', '.join(plans.DOWNLOADS)}")
+        await asyncio.to_thread(plans.shown, folder)  # the gate: offered only while the plan verifies
+        return FileResponse(folder / name, filename=f"{folder.name}-{name}")
+
+    @api
     async def download(request: Request):
         stored = bench.marker(request.path_params["marker_id"])
         name = request.path_params["format"]
@@ -385,6 +450,9 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
         Route("/api/markers/{marker_id}/keep", keep_edit, methods=["POST"]),
         Route("/api/markers/{marker_id}/compact", compact_edit, methods=["POST"]),
         Route("/api/markers/{marker_id}/files/{format}", download),
+        Route("/api/plans", start_plan, methods=["POST"]),
+        Route("/api/plans/{plan_id}", plan_view),
+        Route("/api/plans/{plan_id}/files/{name}", plan_file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [Middleware(_Guard, token=token)]

@@ -1,7 +1,8 @@
 """The one folder the workbench reads and writes: every path it touches is checked to lie inside.
 
-Uploaded patterns go to ``uploads/``, every verified marker to ``markers/NAME/`` (the files
-``nest marker --out`` writes). A name from the page is a plain file name, never a path.
+Uploaded patterns and orders go to ``uploads/``, every verified marker to ``markers/NAME/`` (the
+files ``nest marker --out`` writes), every cut plan to ``plans/NAME/`` (``nest plan --out``'s).
+A name from the page is a plain file name, never a path.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from nesting.atomic import atomic_path
 
 PATTERN_SUFFIXES = (".dxf", ".json")
+ORDER_SUFFIXES = (".toml",)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,120}")
 
 
@@ -25,6 +27,7 @@ class Workspace:
         self.root.mkdir(parents=True, exist_ok=True)
         self.uploads = self.root / "uploads"
         self.markers = self.root / "markers"
+        self.plans = self.root / "plans"
 
     def inside(self, relative: str) -> Path:
         """The resolved path of ``relative`` (links followed), refused unless it lies in the workspace."""
@@ -47,7 +50,7 @@ class Workspace:
         found = []
         for path in sorted(self.root.rglob("*")):
             relative = path.relative_to(self.root)
-            if (path.suffix.lower() in PATTERN_SUFFIXES and relative.parts[0] != "markers"
+            if (path.suffix.lower() in PATTERN_SUFFIXES and relative.parts[0] not in ("markers", "plans")
                     and not any(part.startswith(".") for part in relative.parts)
                     and path.resolve().is_relative_to(self.root) and path.is_file()):
                 found.append(relative.as_posix())
@@ -55,12 +58,13 @@ class Workspace:
                     break
         return found
 
-    def save_upload(self, name: str, data: bytes) -> Path:
+    def save_upload(self, name: str, data: bytes, suffixes=PATTERN_SUFFIXES) -> Path:
         """Write an uploaded file as ``uploads/NAME`` (atomically); ``name`` must be a plain file name."""
         if not _NAME.fullmatch(name or "") or ".." in name:
             raise WorkspaceError(f"{name!r}: not a plain file name (letters, digits, '.', '_', '-', space)")
-        if Path(name).suffix.lower() not in PATTERN_SUFFIXES:
-            raise WorkspaceError(f"{name}: upload a pattern file (.dxf) or a JSON instance (.json)")
+        if Path(name).suffix.lower() not in suffixes:
+            kind = "an order (.toml)" if suffixes == ORDER_SUFFIXES else "a pattern (.dxf) or a JSON instance (.json)"
+            raise WorkspaceError(f"{name}: upload {kind}")
         path = self.uploads / name
         with atomic_path(path) as tmp:
             tmp.write_bytes(data)
@@ -68,10 +72,17 @@ class Workspace:
 
     def new_marker_folder(self, stem: str) -> Path:
         """A fresh, empty ``markers/STEM-NNN`` folder (created, so that no other marker takes the name)."""
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "marker"
-        self.markers.mkdir(parents=True, exist_ok=True)
-        number = 1 + max((int(p.name.rsplit("-", 1)[1]) for p in self.markers.glob(f"{stem}-[0-9][0-9][0-9]")),
-                         default=0)
-        folder = self.markers / f"{stem}-{number:03d}"
-        folder.mkdir()
-        return folder
+        return _new_folder(self.markers, stem, "marker")
+
+    def new_plan_folder(self, stem: str) -> Path:
+        """A fresh, empty ``plans/STEM-NNN`` folder."""
+        return _new_folder(self.plans, stem, "plan")
+
+
+def _new_folder(parent: Path, stem: str, default: str) -> Path:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or default
+    parent.mkdir(parents=True, exist_ok=True)
+    number = 1 + max((int(p.name.rsplit("-", 1)[1]) for p in parent.glob(f"{stem}-[0-9][0-9][0-9]")), default=0)
+    folder = parent / f"{stem}-{number:03d}"
+    folder.mkdir()
+    return folder

@@ -45,6 +45,8 @@ class Instance(NamedTuple):
     margin_end: float
     margin_bottom: float
     margin_top: float
+    ruled: bool  # some shape has a position rule (`nesting.lattice`): the separator's moves snap to it
+    lattice: np.ndarray  # (n, 2, 2) float64: per shape and axis (phase, period); period < 0 free, 0 a pin
 
 
 class LayoutState(NamedTuple):
@@ -327,7 +329,8 @@ def warmup_instance():
     nfp_rings = np.zeros((1, 1, 2), dtype=np.int64)
     nfp_rings[0, 0, 1] = 1
     instance = Instance(ring, np.array([0, 4], dtype=np.int64), nfp_rings, np.array([[[-1.0, -1.0, 1.0, 1.0]]]),
-                        np.array([[0.0, 0.0, 1.0, 1.0]]), np.ones(1), np.full(1, 0.01), 0.0, 2.0, 0.0, 0.0, 0.0, 0.0)
+                        np.array([[0.0, 0.0, 1.0, 1.0]]), np.ones(1), np.full(1, 0.01), 0.0, 2.0, 0.0, 0.0, 0.0, 0.0,
+                        False, np.full((1, 2, 2), -1.0))
     state = LayoutState(np.zeros(2, dtype=np.int64), np.array([[1.0, 1.0], [1.5, 1.0]]), 4.0, 2,
                         np.zeros((2, 2)), np.zeros(2), np.ones((2, 2)), np.ones(2))
     return instance, state

@@ -115,6 +115,31 @@ def _clamp(value, lo, hi):
 
 
 @njit(cache=True, nogil=True)
+def _on_rule(value, lo, hi, phase, period):
+    """The value of a position rule nearest ``value`` within [lo, hi] (`nesting.lattice.snap`)."""
+    if period < 0.0:
+        return value
+    if period == 0.0:
+        return _clamp(phase, lo, hi) if hi >= lo else phase
+    v = phase + np.round((value - phase) / period) * period
+    if v < lo:
+        v = phase + np.ceil((lo - phase) / period) * period
+    if v > hi:
+        v = phase + np.floor((hi - phase) / period) * period
+    return v
+
+
+@njit(cache=True, nogil=True)
+def _snap(instance, length, s, x, y):
+    """(x, y) moved onto shape s's position rule (`Instance.lattice`), if it has one."""
+    if not instance.ruled:
+        return x, y
+    x0, y0, x1, y1 = inner_fit(instance, length, s)
+    rule = instance.lattice[s]
+    return _on_rule(x, x0, x1, rule[0, 0], rule[0, 1]), _on_rule(y, y0, y1, rule[1, 0], rule[1, 1])
+
+
+@njit(cache=True, nogil=True)
 def _descend(instance, state, rng, i, best, k, step, step_min):
     """Refine candidate k of item i in place: adaptive coordinate descent over x, y and the
     diagonals (sparrow's refinement)."""
@@ -133,8 +158,7 @@ def _descend(instance, state, rng, i, best, k, step, step_min):
             dx, dy = step * 0.7071, -step * 0.7071
         improved = False
         for sign in (1.0, -1.0):
-            nx = _clamp(x + sign * dx, x0, x1)
-            ny = _clamp(y + sign * dy, y0, y1)
+            nx, ny = _snap(instance, state.length, s, _clamp(x + sign * dx, x0, x1), _clamp(y + sign * dy, y0, y1))
             value = weighted_loss(instance, state, i, s, nx, ny, loss)
             if value < loss:
                 x, y, loss = nx, ny, value
@@ -171,6 +195,7 @@ def move_item(instance, state, moves, rng, i):
         else:
             x = _clamp(cx + (rand(rng) - 0.5) * width_i, x0, x1)
             y = _clamp(cy + (rand(rng) - 0.5) * height_i, y0, y1)
+        x, y = _snap(instance, state.length, s, x, y)
         value = weighted_loss(instance, state, i, s, x, y, best.loss[_N_BEST - 1])
         _insert(best, value, s, x, y, step)
     for k in range(_N_BEST):
@@ -194,6 +219,7 @@ def move_item(instance, state, moves, rng, i):
                 if not found:
                     continue
                 nx, ny = (c, by) if axis == 1 else (bx, c)
+                nx, ny = _snap(instance, state.length, sk, nx, ny)
                 value = weighted_loss(instance, state, i, sk, nx, ny, loss)
                 moved = abs(nx - bx) + abs(ny - by)
                 if value < loss or (value == 0.0 and moved < shift):
@@ -277,5 +303,7 @@ def warmup():
     for check in (False, True):
         moves = MoveSettings(np.array([0, 1, 2], dtype=np.int64), np.zeros(2, dtype=np.int64), np.ones(2), 2, 2, True, check)
         move_items(instance, state, moves, rng, np.arange(2))
+        move_items(instance._replace(ruled=True, lattice=np.array([[[0.0, -1.0], [1.0, 0.5]]])), state, moves, rng,
+                   np.arange(2))
     update_weights(state, 1.2, 2.0, 0.95)
     shuffled(2, rng)

@@ -126,5 +126,11 @@ class Listener:
     def improved(self, elapsed: float, length: float, utilization: float, phase: str) -> None:
         """A shorter feasible marker was found."""
 
+    def improved_layout(self, elapsed: float, length: float, utilization: float, phase: str,
+                        layout: Layout | None) -> None:
+        """The same, with the improved layout itself, for a live drawing (None from a strategy that
+        reports lengths only). Strategies call this one; by default it is heard as `improved`."""
+        self.improved(elapsed, length, utilization, phase)
+
     def message(self, text: str) -> None:
         """A one-line status note (phase changes, compile time)."""

@@ -33,7 +33,8 @@ def bottom_left(problem, order, shape_choice=None) -> Layout:
         options = (forced,) if forced >= 0 else prep.item_shapes[item]
         best = None
         for s in options:
-            found = core.lowest_position(state, item, s, frontier.get(s, -np.inf))
+            lowest = core.lowest_on_rule if core.ruled(s) else core.lowest_position
+            found = lowest(state, item, s, frontier.get(s, -np.inf))
             if found is not None:
                 frontier[s] = found[0]
                 score = (found[0] + prep.shapes[s].bounds[2], found[1])
@@ -52,6 +53,6 @@ def run(problem, stop, listener, rng) -> Layout:
     """One bottom-left-fill pass in decreasing-area order."""
     layout = bottom_left(problem, area_order(problem))
     length = problem.length_of(layout)
-    listener.improved(stop.elapsed(), length / problem.prep.scale, problem.utilization_at(length), "blf")
+    listener.improved_layout(stop.elapsed(), length / problem.prep.scale, problem.utilization_at(length), "blf", layout)
     stop.tick()
     return layout

@@ -94,6 +94,7 @@ class Separator:
         right_of = self.state.position[:n, 0] + 0.5 * (bounds[shapes, 0] + bounds[shapes, 2]) > split
         self.state.position[:n, 0][right_of] -= delta
         self.set_length(self.length - delta)
+        self.core.snap_all(self.state)
 
     def fit(self) -> None:
         """Close the strip on the rightmost piece."""
@@ -153,6 +154,7 @@ class Separator:
         self.state.position[a] += centre_b - centre_a
         self.state.position[b] += centre_a - centre_b
         self.core.refresh(self.state)
+        self.core.snap_all(self.state)
 
     def _centre(self, i) -> np.ndarray:
         b = self.core.instance.bounds[self.state.shape_of[i]]
@@ -175,7 +177,8 @@ def compact(problem, stop, listener, rng, start):
         sep.fit()
         if sep.length < best.length:
             best = sep.snapshot()
-            listener.improved(stop.elapsed(), best.length / problem.prep.scale, problem.utilization_at(best.length), phase)
+            listener.improved_layout(stop.elapsed(), best.length / problem.prep.scale,
+                                     problem.utilization_at(best.length), phase, Layout(best.shape_of, best.position))
 
     explore = stop.share(cfg.explore_share)
     step = cfg.shrink_explore

@@ -62,15 +62,16 @@ def evolve(problem, stop, listener, rng):
     best_fitness, best_layout = decode(problem, (order, None))  # the decoder picks orientations
     best_genome = (order, best_layout.shape_of.copy())
     stop.tick()
-    listener.improved(stop.elapsed(), best_fitness[0] / problem.prep.scale, problem.utilization_at(best_fitness[0]), "ga")
+    listener.improved_layout(stop.elapsed(), best_fitness[0] / problem.prep.scale,
+                             problem.utilization_at(best_fitness[0]), "ga", best_layout)
     population = [(best_fitness, best_genome, best_layout)]
     population += _evaluate(problem, [mutate(problem, *best_genome, 0.3, rng) for _ in range(cfg.population - 1)], stop)
     while not stop.done():
         population.sort(key=lambda entry: entry[0])
         if population[0][0] < best_fitness:
             best_fitness, best_genome, best_layout = population[0]
-            listener.improved(stop.elapsed(), best_fitness[0] / problem.prep.scale,
-                              problem.utilization_at(best_fitness[0]), "ga")
+            listener.improved_layout(stop.elapsed(), best_fitness[0] / problem.prep.scale,
+                                     problem.utilization_at(best_fitness[0]), "ga", best_layout)
         children = []
         weights = np.arange(len(population), 0, -1, dtype=np.float64)
         weights /= weights.sum()

@@ -13,13 +13,16 @@ only (`BestRelay`): each worker's own best may be worse than another's earlier o
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import functools
 import multiprocessing
 import os
 import queue as queue_module
 import signal
+from concurrent.futures.process import BrokenProcessPool
 
+from nesting.errors import NestingError
 from nesting.search import compaction, worker
 from nesting.search.base import Listener
 
@@ -56,7 +59,10 @@ def run_portfolio(strategy, problem, stop, listener, rng):
     seeds = rng.integers(2**63, size=(rounds, workers))
     context = _context()
     progress = context.SimpleQueue()
-    pool = context.Pool(workers, initializer=worker.initialize, initargs=(progress,))
+    # An executor, not a multiprocessing.Pool: a pool silently replaces a worker that dies
+    # (killed, out of memory) and then waits for its task forever; an executor raises.
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=worker.initialize,
+                                                  initargs=(progress,))
     relay = BestRelay(listener)
     best = None
     try:
@@ -73,25 +79,31 @@ def run_portfolio(strategy, problem, stop, listener, rng):
                 stop.request()
             if stop.done():
                 break
-        pool.close()
-        pool.join()
+    except BrokenProcessPool:
+        raise NestingError("a search worker process ended abnormally (killed, or out of memory): "
+                           "no marker; run again, or with fewer --workers") from None
     finally:
-        pool.terminate()
+        processes = list((pool._processes or {}).values())  # the executor's own worker handles
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
     return best
 
 
 def _round(pool, tasks, stop, progress, relay):
     """One round of the workers, relaying their progress and a stop request."""
-    pending = pool.map_async(worker.run, tasks)
+    pending = [pool.submit(worker.run, task) for task in tasks]
     relayed = False
-    while not pending.ready():
-        pending.wait(0.1)
+    while not all(future.done() for future in pending):
+        concurrent.futures.wait(pending, timeout=0.1, return_when=concurrent.futures.FIRST_EXCEPTION)
         _drain(progress, relay)
         if stop.requested and not relayed:  # e.g. SIGTERM sent to this process alone
-            for process in pool._pool:  # the pool's own worker handles
+            for process in list((pool._processes or {}).values()):
                 os.kill(process.pid, signal.SIGINT)
             relayed = True
-    results = pending.get()
+        if any(future.done() and future.exception() for future in pending):
+            break
+    results = [future.result() for future in pending]  # raises the first worker's failure
     _drain(progress, relay)
     return results
 
@@ -105,9 +117,12 @@ class BestRelay(Listener):
         self.best = float("inf")
 
     def improved(self, elapsed, length, utilization, phase):
+        self.improved_layout(elapsed, length, utilization, phase, None)
+
+    def improved_layout(self, elapsed, length, utilization, phase, layout):
         if length < self.best:
             self.best = length
-            self.listener.improved(elapsed, length, utilization, phase)
+            self.listener.improved_layout(elapsed, length, utilization, phase, layout)
 
     def message(self, text):
         self.listener.message(text)

@@ -25,6 +25,9 @@ class _QueueListener(Listener):
     def improved(self, elapsed, length, utilization, phase):
         _PROGRESS.put(("improved", (elapsed, length, utilization, phase)))
 
+    def improved_layout(self, elapsed, length, utilization, phase, layout):
+        _PROGRESS.put(("improved_layout", (elapsed, length, utilization, phase, layout)))
+
     def message(self, text):
         _PROGRESS.put(("message", (text,)))
 

@@ -132,7 +132,8 @@ def read_aama(doc, path, style: dict, scale: float, options, decode, report) -> 
     for draft in drafts:
         piece, problem = build_piece(draft, options)
         if problem:
-            note(report, Code.FOLD, f"(block {draft.block}): {problem}", piece=draft.name, block=draft.block)
+            note(report, Code.FOLD, f"(block {draft.block}): {problem}", piece=draft.name, block=draft.block,
+                 size=draft.size, unfold_failed=True)
         elif draft.mirror is not None and not piece.folded:
             report["unfolded"] += 1
         pieces.append(piece)

@@ -94,6 +94,7 @@ function showPattern(info) {
   if (ratio) ratio.placeholder = info.sizes.length > 1 ? `e.g. ${info.sizes.map((s) => s + "=1").join(",")}` : "";
   const codes = $("fabric-codes");
   if (codes) codes.replaceChildren(...info.fabrics.map((code) => new Option(code, code)));
+  showOrderSizes(info);
 }
 
 function readOptions() {
@@ -181,14 +182,17 @@ async function startNest() {
   }
 }
 
-function setBusy(busy) {
+function setBusy(busy, planning = false) {
   state.busy = busy;
   $("nest").disabled = busy || !state.pattern;
-  $("stop").disabled = !busy;
+  $("stop").disabled = !busy || planning;
+  $("plan").disabled = busy;
+  $("plan-stop").disabled = !busy || !planning;
   updateTools();
 }
 
 function follow(jobId, title) {
+  // A marker job: its progress and the improving marker, then the verified one.
   state.job = jobId;
   state.progress = [];
   drawChart();
@@ -206,10 +210,11 @@ function follow(jobId, title) {
     drawChart();
   });
   source.addEventListener("marker", (event) => {
+    // The improving marker, a few times a second: unverified until the last one (the job's result).
     const data = JSON.parse(event.data);
     state.progress.push([data.t, data.marker.utilization]);
     drawChart();
-    drawMarker(data.marker, [], true);
+    drawMarker(data.marker, [], data.verified ? "verified, writing the files…" : "searching… (unverified)");
   });
   source.addEventListener("done", async (event) => {
     source.close();
@@ -259,11 +264,185 @@ function drawChart() {
   }
 }
 
+// ---- cut plan --------------------------------------------------------------------------------
+
+function showOrderSizes(info) {
+  // One quantity field per size of the open pattern (a pattern without sizes has none to order).
+  const body = $("order-sizes").tBodies[0];
+  body.replaceChildren();
+  for (const size of info.sizes) {
+    const tr = body.insertRow();
+    tr.insertCell().textContent = size;
+    const input = document.createElement("input");
+    Object.assign(input, { type: "number", min: "0", step: "1", value: "0", id: `order-${size}` });
+    input.dataset.size = size;
+    tr.insertCell().appendChild(input);
+  }
+  $("write-order").disabled = !info.sizes.length;
+}
+
+function tomlValue(value) {
+  // A TOML string or number (JSON's string quoting is valid TOML).
+  return typeof value === "number" ? String(value) : JSON.stringify(value);
+}
+
+function writeOrder() {
+  // The order file for the open pattern, from the order fields and the nest options. It is saved
+  // in the workspace's uploads/ folder, so the pattern is named relative to that folder.
+  const file = state.pattern.file;
+  const pattern = file.startsWith("uploads/") ? file.slice("uploads/".length) : `../${file}`;
+  const option = (name) => ($(`opt-${name}`)?.value ?? "").trim();
+  const top = [`patterns = [${tomlValue(pattern)}]`];
+  if (option("spacing")) top.push(`spacing = ${Number(option("spacing"))}`);
+  const fabric = ["[fabric]", `width = ${Number(option("width"))}`];
+  if (option("fabric")) fabric.push(`code = ${tomlValue(option("fabric"))}`);
+  if (option("margin")) fabric.push(`margins = ${Number(option("margin"))}`);
+  const rules = [];
+  if (option("rotations")) rules.push(`rotations = ${tomlValue(option("rotations"))}`);
+  if (option("tilt")) rules.push(`tilt = ${Number(option("tilt"))}`);
+  if (option("flip")) rules.push(`flip = ${option("flip") === "yes"}`);
+  const order = ["[order]"];
+  for (const input of $("order-sizes").querySelectorAll("input")) {
+    if (Number(input.value) > 0) order.push(`${tomlValue(input.dataset.size)} = ${Math.round(Number(input.value))}`);
+  }
+  const limits = ["[limits]", `table_length = ${Number($("order-table").value)}`,
+    `max_plies = ${Math.round(Number($("order-max-plies").value))}`,
+    `max_garments_per_marker = ${Math.round(Number($("order-garments").value))}`,
+    `end_allowance = ${Number($("order-end").value)}`, `overcut = ${Number($("order-overcut").value)}`];
+  const sections = [top, fabric, ...(rules.length ? [["[rules]", ...rules]] : []), order, limits];
+  $("order-text").value = sections.map((lines) => lines.join("\n")).join("\n\n") + "\n";
+  state.orderName = `${file.split("/").pop().replace(/\.[^.]*$/, "")}-order.toml`;
+}
+
+async function readOrderFile(file) {
+  $("order-text").value = await file.text();
+  state.orderName = file.name;
+}
+
+async function startPlan() {
+  try {
+    message("");
+    const job = await api("POST", "/api/plans", { name: state.orderName || "order.toml",
+      order: $("order-text").value, time: Number($("plan-time").value) });
+    followPlan(job.job_id, `planning ${job.order} into ${job.folder}`);
+  } catch (error) {
+    message(error.message, true);
+  }
+}
+
+function followPlan(jobId, title) {
+  state.job = jobId;
+  setBusy(true, true);
+  $("plan-status").textContent = title;
+  const source = new EventSource(`/api/jobs/${jobId}/events`);
+  source.addEventListener("message", (event) => { $("plan-status").textContent = JSON.parse(event.data).text; });
+  source.addEventListener("done", async (event) => {
+    source.close();
+    const data = JSON.parse(event.data);
+    try {
+      await loadPlan(data.plan_id);
+      $("plan-status").textContent = `done${data.interrupted ? " (stopped: the best verified plan so far)" : ""}: `
+        + `wrote ${data.folder}/`;
+    } catch (error) {
+      message(error.message, true);
+    }
+    setBusy(false);
+  });
+  source.addEventListener("failed", (event) => {
+    source.close();
+    message(JSON.parse(event.data).error, true);
+    $("plan-status").textContent = "failed";
+    setBusy(false);
+  });
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED && state.busy) setBusy(false);
+  };
+}
+
+function row(body, cells) {
+  const tr = body.insertRow();
+  for (const text of cells) tr.insertCell().textContent = text;
+  return tr;
+}
+
+const percent = (fraction) => `${(100 * fraction).toFixed(2)} %`;
+const markerName = (path) => path.split("/").slice(-2, -1)[0];
+
+async function loadPlan(planId) {
+  // The plan as its verified files say (the server checks plan.json before it answers).
+  const { plan, markers } = await api("GET", `/api/plans/${planId}`);
+  $("plan-result").hidden = false;
+  $("plan-name").textContent = planId;
+  const downloads = $("plan-downloads");
+  downloads.replaceChildren("Download:");
+  for (const name of ["plan.json", "plan.md", "plan.png"]) {
+    const a = document.createElement("a");
+    Object.assign(a, { textContent: name, href: `/api/plans/${planId}/files/${name}`, download: `${planId}-${name}` });
+    a.dataset.file = name;
+    downloads.appendChild(a);
+  }
+  const t = plan.totals;
+  $("plan-summary").textContent = `${t.fabric_m.toFixed(2)} m of fabric, ${t.lays} lays, ${t.markers} markers, `
+    + `${t.garments} garments; utilization over every ply ${percent(t.utilization)} (target 92 %)`
+    + (t.lower_bound_m ? `; lower bound ${t.lower_bound_m.toFixed(2)} m (gap ${percent(t.gap_to_lower_bound)})` : "");
+  const plies = (value) => (typeof value === "number" ? String(value)
+    : Object.entries(value).map(([colour, n]) => `${colour} ${n}`).join(", "));
+  const lays = $("plan-lays").tBodies[0];
+  lays.replaceChildren();
+  plan.lays.forEach((lay, k) => row(lays, [k + 1, markerName(lay.marker),
+    Object.entries(lay.ratio).map(([size, n]) => `${size}=${n}`).join(" "), lay.garments, plies(lay.plies),
+    (lay.length / 1000).toFixed(3), percent(lay.utilization), lay.fabric_m.toFixed(2)]));
+  const colours = plan.colours.length ? plan.colours : [""];
+  const sizes = [...new Set(colours.flatMap((c) => Object.keys(c ? plan.order[c] : plan.order)))];
+  const cut = $("plan-cut");
+  cut.replaceChildren();
+  row(cut.createTHead(), ["", ...sizes]);
+  const cutBody = cut.createTBody();
+  for (const colour of colours) {
+    const ordered = colour ? plan.order[colour] : plan.order;
+    const made = colour ? t.cut[colour] || {} : t.cut;
+    row(cutBody, [`${colour} ordered`.trim(), ...sizes.map((s) => ordered[s] ?? 0)]);
+    row(cutBody, [`${colour} cut`.trim(), ...sizes.map((s) => made[s] ?? 0)]);
+  }
+  const baselines = $("plan-baselines").tBodies[0];
+  baselines.replaceChildren();
+  row(baselines, ["this plan", t.fabric_m.toFixed(2), t.lays, t.markers, ""]);
+  for (const [name, b] of Object.entries(plan.baselines)) {
+    row(baselines, b.fabric_m === null ? [name, "not possible within the limits", "", "", ""]
+      : [name, b.fabric_m.toFixed(2), b.lays.length, new Set(b.lays.map((l) => l.marker)).size, percent(b.saved_by_plan)]);
+  }
+  const figures = $("plan-markers");
+  figures.replaceChildren();
+  for (const [path, marker] of Object.entries(markers)) {
+    const figure = document.createElement("figure");
+    figure.dataset.marker = path;
+    const caption = document.createElement("figcaption");
+    const spread = plan.lays.filter((lay) => lay.marker === path);
+    caption.textContent = `${markerName(path)}: ${marker.pieces.length} pieces, length ${marker.length.toFixed(1)} `
+      + `${marker.units}, utilization ${percent(marker.utilization)}; `
+      + spread.map((lay) => `lay ${plan.lays.indexOf(lay) + 1}: ${plies(lay.plies)} ${lay.plies === 1 ? "ply" : "plies"}`).join(", ");
+    // one scale for all: the cutting table (grey) in the fabric's width, the marker on it (white)
+    const table = Math.max(plan.limits.table_length, marker.length);
+    const svg = el("svg", { viewBox: `0 0 ${table} ${marker.width}`, preserveAspectRatio: "xMinYMid meet" });
+    el("title", {}, svg).textContent = `on the ${plan.limits.table_length} mm table`;
+    const world = el("g", { transform: `matrix(1 0 0 -1 0 ${marker.width})` }, svg);
+    el("rect", { x: 0, y: 0, width: marker.length, height: marker.width, class: "fabric" }, world);
+    for (const piece of marker.pieces) {
+      const g = el("g", { class: "piece", "data-name": piece.name, "data-size": piece.size ?? "" }, world);
+      el("path", { d: [piece.polygon, ...piece.holes].map(ringPath).join("") }, g);
+      el("title", {}, g).textContent = `${piece.name}${piece.size ? " size " + piece.size : ""}`;
+    }
+    figure.append(caption, svg);
+    figures.appendChild(figure);
+  }
+}
+
 // ---- the marker ------------------------------------------------------------------------------
 
 const view = { box: null };
 
-function drawMarker(marker, involved, live = false) {
+function drawMarker(marker, involved, live = "") {
+  // ``live``: a job's drawing, not (yet) the stored marker, and what it is; no piece is selected in it.
   state.view = marker;
   state.involved = involved;
   state.target = marker.target_utilization ?? state.target;
@@ -296,7 +475,7 @@ function drawMarker(marker, involved, live = false) {
   $("marker-summary").textContent = `${marker.pieces.length} pieces, length ${marker.length.toFixed(1)} ${marker.units}`
     + ` on width ${marker.width}, utilization ${util} %`
     + (marker.utilization >= marker.target_utilization ? " (meets the target)" : ` (${gap} points below the target)`)
-    + (live ? " — searching…" : state.edited ? " — edited" : "");
+    + (live ? ` — ${live}` : state.edited ? " — edited" : "");
 }
 
 function describe(piece) {
@@ -545,8 +724,12 @@ async function start() {
   $("compact").addEventListener("click", compact);
   $("keep").addEventListener("click", keep);
   $("fit").addEventListener("click", fit);
+  $("write-order").addEventListener("click", writeOrder);
+  $("order-file").addEventListener("change", (event) => event.target.files[0] && readOrderFile(event.target.files[0]));
+  $("plan").addEventListener("click", startPlan);
+  $("plan-stop").addEventListener("click", stopJob);
   document.addEventListener("keydown", (event) => {
-    if (event.target.closest("input, select")) return;
+    if (event.target.closest("input, select, textarea")) return;
     if (event.key === "r") turn("turn");
     else if (event.key === "f") turn("flip");
     else if (event.key === "z" && (event.ctrlKey || event.metaKey)) undo();
