@@ -23,6 +23,8 @@ with warnings.catch_warnings():  # starlette announces a successor of httpx; the
     from starlette.testclient import TestClient
 
 from jobs.marker import MarkerJob  # noqa: E402
+from jobs.options import BY_NAME, describe  # noqa: E402
+from nesting.errors import SpecError  # noqa: E402
 from nesting.verify_file import verify_file  # noqa: E402
 from patterns.errors import PatternError  # noqa: E402
 from patterns.info import pattern_info  # noqa: E402
@@ -339,8 +341,23 @@ def test_a_json_instance_is_nested_on_its_own_width(tmp_path):
 def test_the_page_offers_nest_markers_own_options(tmp_path):
     offered = client_for(tmp_path).get("/api/options").json()["options"]
     assert {option["name"] for option in offered} <= set(MarkerJob.option_names())
-    assert {"width", "sizes", "fabric", "spacing", "rotations", "flip", "time", "workers"} <= \
+    assert {"width", "sizes", "fabric", "spacing", "rotations", "flip", "spread", "time", "workers"} <= \
         {option["name"] for option in offered}
+    rows = {row["name"]: row for row in describe("marker")}
+    for option in offered:  # the table's own rows: kind, help and choices as nest marker has them
+        assert {k: option[k] for k in ("kind", "help", "choices")} == \
+            {k: rows[option["name"]][k] for k in ("kind", "help", "choices")}
+
+
+@pytest.mark.parametrize(("name", "value"), [("seed", "-1"), ("width", "nan"), ("spread", "sideways"),
+                                             ("sizes", "M=x")])
+def test_a_bad_option_from_the_page_is_refused_as_nest_marker_refuses_it(tmp_path, name, value):
+    client = client_for(tmp_path)
+    client.post("/api/upload?name=tee.dxf", content=TEE.read_bytes())
+    response = client.post("/api/jobs", json={"pattern": "uploads/tee.dxf", "width": "1500", name: value})
+    with pytest.raises(SpecError) as expected:
+        BY_NAME[name].parse(value, BY_NAME[name].option)
+    assert response.status_code == 400 and response.json()["error"] == str(expected.value)
 
 
 def test_a_dxf_without_units_reads_with_the_units_option(tmp_path):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import os
 import secrets
 import socket
@@ -26,7 +25,8 @@ from starlette.staticfiles import StaticFiles
 
 from export import available_formats
 from jobs.marker import MarkerJob, check_size, marker_spec, spec_pieces, write_all
-from nesting.errors import MarkerFileError, NestingError, VerificationError
+from jobs.options import describe
+from nesting.errors import MarkerFileError, NestingError, SpecError, VerificationError
 from nesting.model import Marker
 from nesting.rules import marker_rules
 from nesting.verify import verify
@@ -46,19 +46,8 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost")
 TOKEN_COOKIE = "workbench_token"
 
 # The options of `nest marker` the page offers: (MarkerJob field, label, kind). Defaults come from MarkerJob.
-OPTIONS = (
-    ("width", "fabric width (mm)", "number"),
-    ("sizes", "size ratio (S=1,M=2)", "text"),
-    ("fabric", "fabric code", "text"),
-    ("spacing", "spacing (mm)", "number"),
-    ("margin", "margin at the edges (mm)", "number"),
-    ("rotations", "rotations (none, 180, 90, free:STEP)", "text"),
-    ("tilt", "tilt (+/- degrees)", "number"),
-    ("flip", "pieces may be mirrored", "choice"),
-    ("time", "time (s)", "number"),
-    ("workers", "workers", "integer"),
-    ("seed", "seed", "integer"),
-)
+PAGE_OPTIONS = ("width", "sizes", "fabric", "spacing", "margin", "rotations", "tilt", "flip", "spread", "time",
+                "workers", "seed")  # the rows of `nest marker`'s option table the nest form offers
 DEFAULT_TIME = 10.0
 
 
@@ -150,39 +139,26 @@ def _plain(value):
 
 
 def _job_options(body: dict, workspace: Workspace) -> tuple[MarkerJob, float, int]:
-    """The page's nest options as a `MarkerJob` (the same fields as `nest marker`), its time and workers."""
-    unknown = sorted(set(body) - {name for name, _, _ in OPTIONS} - {"pattern", "units", "layer"})
+    """The page's nest options as a `MarkerJob`: each value is read by its row of the option table,
+    as `nest marker` reads it (text from the form; a bad value is one line naming the option)."""
+    unknown = sorted(set(body) - set(PAGE_OPTIONS) - {"pattern", "units", "layer"})
     if unknown:
         raise RequestError(f"unknown option {', '.join(unknown)}")
-    values = {}
-    for name, _, kind in OPTIONS:
-        value = body.get(name)
-        if value in (None, ""):
-            continue
-        try:
-            if kind == "number":
-                value = float(value)
-                if not math.isfinite(value):
-                    raise ValueError
-            elif kind == "integer":
-                value = int(value)
-            elif kind == "choice":
-                value = {"yes": True, "no": False, True: True, False: False}[value]
-            else:
-                value = str(value).strip() or None
-        except (TypeError, ValueError, KeyError):
-            raise RequestError(f"{name}: {value!r} is not a valid {kind}") from None
-        values[name] = value
-    time_s = values.pop("time", DEFAULT_TIME)
-    if not 0 <= time_s <= MAX_TIME:
+    values = {name: body[name] for name in PAGE_OPTIONS if body.get(name) not in (None, "")}
+    if isinstance(values.get("flip"), str):  # the form's yes/no select
+        values["flip"] = {"yes": True, "no": False}.get(values["flip"], values["flip"])
+    try:
+        job = MarkerJob(input=str(workspace.pattern(str(body.get("pattern") or ""))), out="",
+                        units=body.get("units") or None, layer=body.get("layer") or None, **values)
+    except SpecError as exc:
+        raise RequestError(str(exc)) from None
+    time_s = DEFAULT_TIME if job.time is None else job.time
+    if time_s > MAX_TIME:
         raise RequestError(f"time: must be between 0 and {MAX_TIME:g} seconds, got {time_s:g}")
-    workers = values.pop("workers", 1)
-    if not 1 <= workers <= (os.cpu_count() or 1):
-        raise RequestError(f"workers: must be between 1 and {os.cpu_count() or 1} (this machine's cores), got {workers}")
-    path = workspace.pattern(str(body.get("pattern") or ""))
-    job = MarkerJob(input=str(path), out="", units=body.get("units") or None, layer=body.get("layer") or None,
-                    **values)
-    return job, time_s, workers
+    if not job.workers <= (os.cpu_count() or 1):
+        raise RequestError(f"workers: must be between 1 and {os.cpu_count() or 1} (this machine's cores), "
+                           f"got {job.workers}")
+    return replace(job, time=None, workers=1), time_s, job.workers
 
 
 def _bounded(value, name: str, kind, low, high):
@@ -249,10 +225,9 @@ def create_app(workspace, token: str | None = None, max_upload: int = MAX_UPLOAD
 
     @api
     async def options(request: Request):
-        defaults = MarkerJob(input="", out="")
-        table = [{"name": name, "label": label, "kind": kind,
-                  "default": DEFAULT_TIME if name == "time" else getattr(defaults, name)}
-                 for name, label, kind in OPTIONS]
+        rows = {row["name"]: row for row in describe("marker")}
+        table = [{**rows[name], "label": rows[name]["help"],
+                  "default": DEFAULT_TIME if name == "time" else rows[name]["default"]} for name in PAGE_OPTIONS]
         return JSONResponse({"options": table, "formats": list(available_formats()), "max_upload": max_upload,
                              "max_time": MAX_TIME})
 

@@ -141,12 +141,15 @@ function buildForm() {
     label.textContent = option.label;
     label.htmlFor = `opt-${option.name}`;
     let input;
-    if (option.kind === "choice") {
+    if (option.kind === "bool") {
       input = document.createElement("select");
       input.append(new Option("as the pattern says", ""), new Option("yes", "yes"), new Option("no", "no"));
+    } else if (option.kind === "choice") {
+      input = document.createElement("select");
+      input.append(new Option("as the spec says", ""), ...option.choices.map((choice) => new Option(choice, choice)));
     } else {
       input = document.createElement("input");
-      input.type = option.kind === "text" ? "text" : "number";
+      input.type = option.kind === "number" || option.kind === "integer" ? "number" : "text";
       if (option.kind === "integer") input.step = "1";
       if (option.kind === "number") input.step = "any";
       if (option.default !== null && option.default !== undefined) input.value = option.default;
