@@ -23,7 +23,7 @@ from typing import Any
 
 from export import DEFAULT_FORMATS, parse_formats
 from jobs.limits import parse_limits
-from jobs.spec import MarkerSpec, fabric_code, non_negative, parse_shrinkage, parse_spread, positive
+from jobs.spec import MarkerSpec, boolean, fabric_code, non_negative, parse_shrinkage, parse_spread, positive
 from nesting.config import DEFAULT_CONFIG
 from nesting.errors import SpecError, shown
 from nesting.fabric import SPREADS, Margins
@@ -134,12 +134,6 @@ def choice(names, noun: str):
             raise SpecError(f"{label}: unknown {noun} {shown(value)}; choose from {', '.join(sorted(names))}")
         return value
     return parse
-
-
-def boolean(value, label) -> bool:
-    if not isinstance(value, bool):
-        raise SpecError(f"{label}: must be true or false, got {shown(value)}")
-    return value
 
 
 def sizes(value, label) -> Sizes:

@@ -163,7 +163,7 @@ def from_dict(document: dict, source: str = "", base: Path | None = None) -> Mar
         sections=_count(fabric["sections"], where("fabric.sections")) if "sections" in fabric else None,
         section_length=positive(fabric["section_length"], where("fabric.section_length"))
         if "section_length" in fabric else None,
-        round_to_repeat=_flag(fabric.get("round_to_repeat", False), where("fabric.round_to_repeat")),
+        round_to_repeat=boolean(fabric.get("round_to_repeat", False), where("fabric.round_to_repeat")),
     )
     if spec.sections is not None and spec.section_length is not None:
         raise SpecError(f"{where('fabric.sections')}: give sections or section_length, not both")
@@ -201,7 +201,7 @@ def _count(value, name) -> int:
     return value
 
 
-def _flag(value, name) -> bool:
+def boolean(value, name) -> bool:
     if not isinstance(value, bool):
         raise SpecError(f"{name}: must be true or false, got {shown(value)}")
     return value
