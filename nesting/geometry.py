@@ -8,6 +8,7 @@ shapes: they use the true outlines (jagua-rs's ``shape_orig`` / ``shape_cd`` spl
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 from typing import NamedTuple
@@ -65,6 +66,30 @@ class Prepared:
     lattice: np.ndarray | None = None  # (shapes, 2 axes, (phase, period)) position rules (`nesting.lattice`), grid units
 
 
+# The eight isometries of the integer grid (the square's symmetries) as integer matrices:
+# quarter turns, then the same after mirroring x -> -x. They map grid rings onto grid rings exactly.
+GRID_ISOMETRIES = tuple(np.array(m, dtype=np.int64) for m in (
+    ((1, 0), (0, 1)), ((0, -1), (1, 0)), ((-1, 0), (0, -1)), ((0, 1), (-1, 0)),
+    ((-1, 0), (0, 1)), ((0, -1), (-1, 0)), ((1, 0), (0, -1)), ((0, 1), (1, 0)),
+))
+
+
+def grid_image(ring: np.ndarray, isometry: int) -> np.ndarray:
+    """The int ring mapped by ``GRID_ISOMETRIES[isometry]``, its orientation kept (a mirror reverses it)."""
+    m = GRID_ISOMETRIES[isometry]
+    image = ring @ m.T
+    return np.ascontiguousarray(image if isometry < 4 else image[::-1])
+
+
+def quarter_turns(rotation: float, mirrored: bool) -> int | None:
+    """The grid isometry of an orientation (`nesting.model.oriented`: mirror x -> -x, then
+    rotate), or None for an angle that is not a quarter turn."""
+    turns = rotation / 90.0
+    if turns != round(turns):
+        return None
+    return int(round(turns)) % 4 + (4 if mirrored else 0)
+
+
 MAX_GRID = 2**40  # grid coordinates of a marker stay below this (pyclipper's fast range is 2**62)
 
 
@@ -92,6 +117,7 @@ def prepare(pieces, fabric: Fabric, config: NestConfig) -> Prepared:
     width = int(math.floor(fabric.width * scale))
     margins = fabric.margins
     grid_margins = GridMargins(*(int(math.ceil(m * scale)) for m in (margins.start, margins.end, margins.bottom, margins.top)))
+    upright = functools.cache(lambda p: _collision_rings(pieces[p].outline, scale, inflate, config))
     shapes, index, rules = [], {}, []
     item_piece, item_copy, item_shapes = [], [], []
     for p, piece in enumerate(pieces):
@@ -109,7 +135,7 @@ def prepare(pieces, fabric: Fabric, config: NestConfig) -> Prepared:
                             index[key] = None
                             continue
                         shape = _pinned(_shape(piece, p, float(rotation), mirrored, scale, inflate, tol.inflate_units,
-                                                config), rule, scale, width)
+                                                config, upright), rule, scale, width)
                         phase, period = rule[1]
                         if period >= 0 and not len(values(grid_margins.bottom - shape.bounds[1],
                                                           width - grid_margins.top - shape.bounds[3],
@@ -167,16 +193,29 @@ def _fits_width(shape, width, margins):
     return shape.bounds[3] - shape.bounds[1] <= width - margins.bottom - margins.top
 
 
-def _shape(piece, p, rotation, mirrored, scale, inflate, rounding, config) -> Shape:
+def _shape(piece, p, rotation, mirrored, scale, inflate, rounding, config, upright) -> Shape:
+    """Piece p in one orientation. A quarter turn or mirror image is the exact grid image of the
+    upright collision shape (``upright(p)``), so the NFPs of such orientations are images of one
+    another (`nesting.nfp`); the inflation covers it as it covers the upright one."""
     outline = oriented(piece.outline, rotation, mirrored)
-    collision = shapely.orient_polygons(outline)  # mirroring reverses the rings; offsets need CCW shells
-    if config.simplify_tolerance > 0:
-        collision = outer_simplify(collision, config.simplify_tolerance)
-    ring, holes = inflate_polygon(affinity.scale(collision, scale, scale, origin=(0, 0)), inflate)
+    isometry = quarter_turns(rotation, mirrored)
+    if isometry is None:
+        ring, holes = _collision_rings(outline, scale, inflate, config)
+    else:
+        ring, holes = upright(p)
+        ring, holes = grid_image(ring, isometry), tuple(grid_image(h, isometry) for h in holes)
     minx, miny, maxx, maxy = outline.bounds
     bounds = (minx * scale - rounding, miny * scale - rounding, maxx * scale + rounding, maxy * scale + rounding)
     hull = shapely.convex_hull(Polygon(ring)).area
     return Shape(p, rotation, mirrored, ring, holes, bounds, piece.area, float(hull))
+
+
+def _collision_rings(outline: Polygon, scale, inflate, config) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The outline (oriented, input units) as the search sees it: simplified if asked, on the grid, inflated."""
+    collision = shapely.orient_polygons(outline)  # mirroring reverses the rings; offsets need CCW shells
+    if config.simplify_tolerance > 0:
+        collision = outer_simplify(collision, config.simplify_tolerance)
+    return inflate_polygon(affinity.scale(collision, scale, scale, origin=(0, 0)), inflate)
 
 
 def _int_ring(coords, scale) -> np.ndarray:

@@ -14,6 +14,7 @@ sum with -B covers exactly the positions where B reaches outside the hole.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 import pyclipper
@@ -22,7 +23,7 @@ import shapely.ops
 from shapely.geometry import LineString, Polygon, box
 
 from nesting.errors import Abandoned
-from nesting.geometry import clean_ring
+from nesting.geometry import GRID_ISOMETRIES, clean_ring, grid_image
 from nesting.kernels.convolution import convolution_loops
 
 _MIN_RING_AREA = 4.0  # grid units^2: rounding slivers of the union, not geometry
@@ -118,13 +119,95 @@ def _translated_nfp(a, b, holes_a, holes_b) -> list[np.ndarray]:
     return [ring + (shift_a - shift_b) for ring in rings]
 
 
+_INVERSE = tuple(next(k for k, n in enumerate(GRID_ISOMETRIES) if (m @ n == np.eye(2)).all()) for m in GRID_ISOMETRIES)
+_PRODUCT = tuple(tuple(next(k for k, p in enumerate(GRID_ISOMETRIES) if (m @ n == p).all()) for n in GRID_ISOMETRIES)
+                 for m in GRID_ISOMETRIES)
+
+
+class _Rings(NamedTuple):
+    """One NFP's rings stacked: ``xy`` (v, 2) int64, ring r being the next ``lengths[r]`` rows;
+    ``box`` the (2, 2) corners of its bounding box."""
+
+    xy: np.ndarray
+    lengths: np.ndarray
+    box: np.ndarray
+
+    @staticmethod
+    def of(rings) -> _Rings:
+        if not rings:
+            return _Rings(np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((2, 2), dtype=np.int64))
+        xy = np.concatenate(rings)
+        return _Rings(xy, np.array([len(r) for r in rings], dtype=np.int64), np.array([xy.min(axis=0), xy.max(axis=0)]))
+
+    def image(self, isometry: int, shift: np.ndarray) -> _Rings:
+        """g(rings) + shift: a mirror reverses the stack, so every ring keeps its orientation."""
+        xy = grid_image(self.xy, isometry) + shift
+        lengths = self.lengths if isometry < 4 else self.lengths[::-1]
+        corners = self.box @ GRID_ISOMETRIES[isometry].T + shift
+        return _Rings(xy, lengths, np.array([corners.min(axis=0), corners.max(axis=0)]))
+
+
+def _canonical(outer: np.ndarray, holes) -> tuple[bytes, int, np.ndarray]:
+    """A congruence key of a shape: equal for shapes that are grid isometries and translations
+    of one another. Returns the key, the isometry m and the offset o with
+    ``shape == m^-1 (representative + o)``, the representative being the image m(shape) - o."""
+    best = None
+    for m in range(len(GRID_ISOMETRIES)):
+        image = grid_image(outer, m)
+        first = np.lexsort((image[:, 1], image[:, 0]))[0]
+        offset = image[first]
+        normal = np.roll(image, -first, axis=0) - offset
+        hole_rings = sorted((_rolled(grid_image(h, m) - offset).tobytes() for h in holes))
+        key = normal.tobytes() + b"|" + b"|".join(hole_rings)
+        if best is None or key < best[0]:
+            best = (key, m, offset)
+    return best
+
+
+def _rolled(ring: np.ndarray) -> np.ndarray:
+    return np.roll(ring, -np.lexsort((ring[:, 1], ring[:, 0]))[0], axis=0)
+
+
+def _table(n, first_fixed, pose, computed):
+    """Every pair's NFP, g_a(NFP(A, h B)) + d_a - d_b, in the flat table the kernels read.
+
+    Returns ``(ring_xy, ring_offsets, pair_rings, pair_bbox)``; pairs of two zones stay empty.
+    """
+    xy_parts, lengths, pair_rings = [], [], np.zeros((n, n, 2), dtype=np.int64)
+    pair_bbox = np.zeros((n, n, 4), dtype=np.float64)
+    images = {}  # (key, g) -> the computed NFP mapped by g: pairs differing only in the shift share it
+    for a in range(n):
+        ca, ga, da = pose[a]
+        for b in range(n):
+            pair_rings[a, b] = len(lengths)
+            if a >= first_fixed and b >= first_fixed:
+                continue
+            cb, gb, db = pose[b]
+            key = (ca, cb, _PRODUCT[_INVERSE[ga]][gb])
+            if not len(computed[key].lengths):
+                continue
+            if (key, ga) not in images:
+                images[key, ga] = computed[key].image(ga, np.zeros(2, dtype=np.int64))
+            image = images[key, ga]
+            shift = da - db
+            xy_parts.append(image.xy + shift)
+            lengths.extend(image.lengths.tolist())
+            pair_rings[a, b, 1] = len(lengths)
+            pair_bbox[a, b] = (*(image.box[0] + shift), *(image.box[1] + shift))
+    ring_xy = np.concatenate(xy_parts).astype(np.float64) if xy_parts else np.zeros((0, 2))
+    return ring_xy, np.concatenate(([0], np.cumsum(lengths, dtype=np.int64))), pair_rings, pair_bbox
+
+
 class NFPCache:
     """All NFPs of a prepared marker, flat for the kernels.
 
-    Keyed by shape pair (piece type x orientation), never by copy. NFP(B, A) is -NFP(A, B), so
-    only half the pairs are computed. ``ring_xy``/``ring_offsets`` hold every ring;
-    ``pair_rings[a, b]`` gives the ring range ``[lo, hi)`` of NFP(a, b) and ``pair_bbox[a, b]``
-    its bounding box.
+    Keyed by shape pair (piece type x orientation), never by copy. Only the NFPs no symmetry
+    gives are computed: NFP(B, A) is -NFP(A, B), and NFP(gA + s, gB + t) = g NFP(A, B) + s - t
+    for a grid isometry g (quarter turns, mirrors), so a piece allowed at 0, 90, 180 and 270
+    degrees costs a quarter of its pairs (the collision shapes of those orientations are exact
+    grid images of one another, `nesting.geometry`), and congruent piece types share theirs.
+    ``ring_xy``/``ring_offsets`` hold every ring; ``pair_rings[a, b]`` gives the ring range
+    ``[lo, hi)`` of NFP(a, b) and ``pair_bbox[a, b]`` its bounding box.
 
     Parameters
     ----------
@@ -138,36 +221,37 @@ class NFPCache:
     def __init__(self, shapes, fixed: int = 0, stop=None):
         n = len(shapes)
         start = time.perf_counter()
-        computed = {}
         first_fixed = n - fixed
-        for a in range(n):
-            for b in range(a, n):
-                if b >= first_fixed and a >= first_fixed:
-                    computed[a, b] = []
-                    continue
-                if stop is not None and stop.done():
-                    raise Abandoned("the budget ended while the no-fit polygons were built")
-                (ra, ha), (rb, hb) = shapes[a], shapes[b]
-                computed[a, b] = _translated_nfp(ra, rb, ha, hb)
-        self.build_seconds = time.perf_counter() - start
-        self.computed_pairs = sum(1 for (a, b) in computed if a < first_fixed)
-        xy_parts, offsets, pair_rings = [], [0], np.zeros((n, n, 2), dtype=np.int64)
-        pair_bbox = np.zeros((n, n, 4), dtype=np.float64)
+        classes, representatives, pose = {}, [], []  # pose[s] = (class, g, d): shape s = g(representative) + d
+        for outer, holes in shapes:
+            key, m, offset = _canonical(outer, holes)
+            if key not in classes:
+                classes[key] = len(representatives)
+                image = grid_image(outer, m)
+                representatives.append((_rolled(image) - offset, tuple(grid_image(h, m) - offset for h in holes)))
+            g = _INVERSE[m]
+            pose.append((classes[key], g, offset @ GRID_ISOMETRIES[g].T))
+        needed = {}  # (class a, class b, h) -> how NFP(A, h B) of the representatives is had: computed, or a swap
         for a in range(n):
             for b in range(n):
-                nfp = computed[a, b] if a <= b else [-r for r in computed[b, a]]
-                pair_rings[a, b, 0] = len(offsets) - 1
-                for ring in nfp:
-                    xy_parts.append(ring.astype(np.float64))
-                    offsets.append(offsets[-1] + len(ring))
-                pair_rings[a, b, 1] = len(offsets) - 1
-                if nfp:
-                    allxy = np.concatenate(nfp)
-                    pair_bbox[a, b] = (*allxy.min(axis=0), *allxy.max(axis=0))
-        self.ring_xy = np.ascontiguousarray(np.concatenate(xy_parts)) if xy_parts else np.zeros((0, 2))
-        self.ring_offsets = np.array(offsets, dtype=np.int64)
-        self.pair_rings = pair_rings
-        self.pair_bbox = pair_bbox
+                if a < first_fixed or b < first_fixed:
+                    (ca, ga, _), (cb, gb, _) = pose[a], pose[b]
+                    key = (ca, cb, _PRODUCT[_INVERSE[ga]][gb])
+                    swapped = (cb, ca, _INVERSE[key[2]])  # NFP(A, hB) = -h NFP(B, h^-1 A)
+                    needed.setdefault(key, swapped if swapped in needed and needed[swapped] is None else None)
+        computed = {}
+        for (ca, cb, h), swapped in needed.items():
+            if swapped is None:
+                if stop is not None and stop.done():
+                    raise Abandoned("the budget ended while the no-fit polygons were built")
+                (ra, ha), (rb, hb) = representatives[ca], representatives[cb]
+                computed[ca, cb, h] = _Rings.of(_translated_nfp(ra, grid_image(rb, h), ha, tuple(grid_image(x, h) for x in hb)))
+        for key, swapped in needed.items():
+            if swapped is not None:
+                computed[key] = computed[swapped].image(_PRODUCT[2][key[2]], np.zeros(2, dtype=np.int64))
+        self.computed_pairs = sum(1 for swapped in needed.values() if swapped is None)
+        self.ring_xy, self.ring_offsets, self.pair_rings, self.pair_bbox = _table(n, first_fixed, pose, computed)
+        self.build_seconds = time.perf_counter() - start
 
     def rings(self, a: int, b: int) -> list[np.ndarray]:
         """NFP(a, b) as float rings (grid units)."""

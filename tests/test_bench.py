@@ -130,7 +130,7 @@ def test_kernel_benchmark_pieces_queries_and_placement_agree_with_shapely():
     slow_a, slow_b = smooth_piece(150, rng), smooth_piece(150, rng)
     assert time_reference(slow_a, slow_b, 0.01) is None  # given up on, child killed
     [row] = constructive_placement(["fu"])
-    assert row["verified"] and 0.5 < row["utilization"] <= 1 and row["nfp_pairs"] == row["shapes"] * (row["shapes"] + 1) // 2
+    assert row["verified"] and 0.5 < row["utilization"] <= 1 and 0 < row["nfp_pairs"] <= row["shapes"] * (row["shapes"] + 1) // 2
 
 
 def test_sets_name_the_comparison_instances_and_shirts_x10_is_shirts_times_ten():

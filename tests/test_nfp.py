@@ -6,8 +6,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from shapely.geometry import LinearRing, Point, Polygon
 
-from nesting.geometry import clean_ring
-from nesting.nfp import nfp_rings
+from nesting.geometry import clean_ring, grid_image
+from nesting.nfp import NFPCache, nfp_rings
 from tests.naive import holed_polygons, non_convex_polygons, overlap_area
 
 
@@ -49,6 +49,39 @@ def test_nfp_matches_shapely_overlap(a, b, seed):
             continue
         overlap = overlap_area(a, b, *point)
         assert inside == (overlap > 1e-12 * min(a.area, b.area)), (point, inside, overlap, distance)
+
+
+@given(non_convex_polygons(), non_convex_polygons(), st.integers(0, 7), st.integers(0, 7), st.integers(0, 2**32 - 1))
+def test_cached_nfps_of_grid_images_match_shapely_overlap(a, b, ga, gb, seed):
+    """The cache computes only the NFPs no symmetry gives: every pair it derives from another
+    (a quarter turn, a mirror, a translation, a swap) still says exactly when the true shapes overlap."""
+    ra, rb = _int_ring(a), _int_ring(b)
+    shapes = [ra, rb, grid_image(ra, ga) + (1000, -300), grid_image(rb, gb) + (-77, 5000)]
+    cache = NFPCache([(r, ()) for r in shapes])
+    rng = np.random.default_rng(seed)
+    for i, j in rng.integers(0, 4, size=(6, 2)):
+        pa, pb = Polygon(shapes[i]), Polygon(shapes[j])
+        rings = cache.rings(i, j)
+        lo = np.array(pa.bounds[:2]) - np.array(pb.bounds[2:]) - 50
+        hi = np.array(pa.bounds[2:]) - np.array(pb.bounds[:2]) + 50
+        band = 1e-4 * max(pa.length, pb.length) + 2.0  # touching, or a vertex the union rounded
+        for point in rng.uniform(lo, hi, size=(15, 2)):
+            inside, distance = _classify(rings, point)
+            if distance <= band:
+                continue
+            assert inside == (overlap_area(pa, pb, *point) > 1e-12 * min(pa.area, pb.area)), (i, j, point)
+
+
+def test_quarter_turns_of_a_piece_cost_a_quarter_of_their_pairs():
+    """Four orientations of an asymmetric piece: 16 ordered pairs, 10 without the swap, 3 up to turns."""
+    piece = np.array([[0, 0], [40, 0], [40, 10], [10, 10], [10, 30], [0, 30]], dtype=np.int64)
+    shapes = [(grid_image(piece, k), ()) for k in range(4)]
+    cache = NFPCache(shapes)
+    assert cache.computed_pairs == 3
+    for i in range(4):
+        for j in range(4):
+            direct = Polygon(nfp_rings(shapes[i][0], shapes[j][0])[0])
+            assert Polygon(cache.rings(i, j)[0]).symmetric_difference(direct).area == 0
 
 
 @given(non_convex_polygons(), non_convex_polygons())
