@@ -85,8 +85,9 @@ def nest(
         with _until_first_marker(stop, first):
             first.message(f"building the no-fit polygons of {len(prep.shapes)} shapes"
                           + (f" and {len(prep.zones)} zones" if prep.zones else ""))
-            cache = NFPCache([(s.ring, s.holes) for s in prep.shapes] + [(z, ()) for z in prep.zones],
-                             fixed=len(prep.zones), stop=stop)
+            with _nfp_pool(config.workers) as pool:
+                cache = NFPCache([(s.ring, s.holes) for s in prep.shapes] + [(z, ()) for z in prep.zones],
+                                 fixed=len(prep.zones), stop=stop, pool=pool)
             problem = Problem(prep, cache, config)
             first.message(f"{len(prep.item_piece)} pieces, {len(prep.shapes)} shapes, "
                           f"{cache.computed_pairs} NFPs in {cache.build_seconds:.2f} s")
@@ -124,6 +125,15 @@ def nest(
         first_marker="search" if first.found else ("warm start" if start is not None else "fallback"),
     )
     return verify(marker, config.tolerances)  # the gate: no marker leaves the engine unverified
+
+
+def _nfp_pool(workers: int):
+    """The processes the NFPs are computed on: the search's cores, or none (here) for one worker."""
+    if workers <= 1:
+        return contextlib.nullcontext(None)
+    from nesting.search.portfolio import process_pool  # deferred, as in `nest`
+
+    return process_pool(workers)
 
 
 class _FirstMarker(Listener):

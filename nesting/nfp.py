@@ -13,6 +13,7 @@ sum with -B covers exactly the positions where B reaches outside the hole.
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 from typing import NamedTuple
 
@@ -27,6 +28,12 @@ from nesting.geometry import GRID_ISOMETRIES, clean_ring, grid_image
 from nesting.kernels.convolution import convolution_loops
 
 _MIN_RING_AREA = 4.0  # grid units^2: rounding slivers of the union, not geometry
+# A pocket (a hole of the NFP: B fits in a concavity of A) narrower than this (grid units, as
+# twice its area over its perimeter) is a sliver the union's rounding left along an edge,
+# not a place B fits: the line search would find it and put B there, overlapping A. Dropping
+# a true pocket this narrow only gives up positions within the inflation of a contact.
+_MIN_POCKET_WIDTH = 2.0
+_CHUNK = 32  # NFPs a pool process computes per task: large enough to hide the round trip
 _MAX_COORDINATE = 2**30  # the convolution kernel's int64 cross products stay exact below this
 
 
@@ -106,7 +113,19 @@ def nfp_rings(a: np.ndarray, b: np.ndarray, holes_a=(), holes_b=()) -> list[np.n
             except pyclipper.ClipperException:
                 continue
         outer = clipper.Execute(pyclipper.CT_DIFFERENCE, pyclipper.PFT_NONZERO, pyclipper.PFT_NONZERO)
-    return [np.array(r, dtype=np.int64) for r in outer if abs(pyclipper.Area(r)) > _MIN_RING_AREA]
+    return [np.array(r, dtype=np.int64) for r in outer if _kept(r)]
+
+
+def _kept(ring) -> bool:
+    """Not a rounding artefact of the union: no sliver ring, no sliver pocket."""
+    area = pyclipper.Area(ring)
+    if abs(area) <= _MIN_RING_AREA:
+        return False
+    if area > 0:  # an outer ring: kept (overlap claimed there is only ever too cautious)
+        return True
+    closed = np.asarray(ring + ring[:1], dtype=np.float64)
+    perimeter = float(np.hypot(*np.diff(closed, axis=0).T).sum())
+    return 2.0 * abs(area) / perimeter >= _MIN_POCKET_WIDTH
 
 
 def _translated_nfp(a, b, holes_a, holes_b) -> list[np.ndarray]:
@@ -168,6 +187,41 @@ def _rolled(ring: np.ndarray) -> np.ndarray:
     return np.roll(ring, -np.lexsort((ring[:, 1], ring[:, 0]))[0], axis=0)
 
 
+def _computed(tasks, stop, pool) -> list:
+    """`_translated_nfp` of each task ``(a, b, holes_a, holes_b)``, in order: here, or in chunks
+    on ``pool``; the stop is checked between tasks (every 50 ms on a pool)."""
+
+    def check():
+        if stop is not None and stop.done():
+            raise Abandoned("the budget ended while the no-fit polygons were built")
+
+    if pool is None:
+        results = []
+        for task in tasks:
+            check()
+            results.append(_translated_nfp(*task))
+        return results
+    futures = [pool.submit(_translated_nfps, tasks[k:k + _CHUNK]) for k in range(0, len(tasks), _CHUNK)]
+    try:
+        results = []
+        for future in futures:
+            while True:
+                check()
+                try:
+                    results += future.result(timeout=0.05)
+                    break
+                except concurrent.futures.TimeoutError:
+                    continue
+        return results
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def _translated_nfps(tasks) -> list:
+    return [_translated_nfp(*task) for task in tasks]
+
+
 def _table(n, first_fixed, pose, computed):
     """Every pair's NFP, g_a(NFP(A, h B)) + d_a - d_b, in the flat table the kernels read.
 
@@ -216,9 +270,11 @@ class NFPCache:
         another zone, so their NFPs with each other are never built (left empty).
     stop : a `Stop`, checked between pairs: when it is done the build is abandoned
         (`Abandoned`), so a budget smaller than the NFPs need still holds.
+    pool : an executor of processes (the search's workers) to compute the NFPs on, or None:
+        here. The table is the same either way.
     """
 
-    def __init__(self, shapes, fixed: int = 0, stop=None):
+    def __init__(self, shapes, fixed: int = 0, stop=None, pool=None):
         n = len(shapes)
         start = time.perf_counter()
         first_fixed = n - fixed
@@ -239,13 +295,12 @@ class NFPCache:
                     key = (ca, cb, _PRODUCT[_INVERSE[ga]][gb])
                     swapped = (cb, ca, _INVERSE[key[2]])  # NFP(A, hB) = -h NFP(B, h^-1 A)
                     needed.setdefault(key, swapped if swapped in needed and needed[swapped] is None else None)
-        computed = {}
+        tasks = {}
         for (ca, cb, h), swapped in needed.items():
             if swapped is None:
-                if stop is not None and stop.done():
-                    raise Abandoned("the budget ended while the no-fit polygons were built")
                 (ra, ha), (rb, hb) = representatives[ca], representatives[cb]
-                computed[ca, cb, h] = _Rings.of(_translated_nfp(ra, grid_image(rb, h), ha, tuple(grid_image(x, h) for x in hb)))
+                tasks[ca, cb, h] = (ra, grid_image(rb, h), ha, tuple(grid_image(x, h) for x in hb))
+        computed = dict(zip(tasks, map(_Rings.of, _computed(list(tasks.values()), stop, pool))))
         for key, swapped in needed.items():
             if swapped is not None:
                 computed[key] = computed[swapped].image(_PRODUCT[2][key[2]], np.zeros(2, dtype=np.int64))

@@ -7,6 +7,7 @@ shifts against NFPs built at the origin; the staged folder against the files on 
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -135,3 +136,17 @@ def test_output_folders_that_cannot_take_a_marker_are_refused_first(tmp_path, mo
             check_folder(out)
     assert check_folder("new/deeper") == tmp_path / "new" / "deeper"
     assert not (tmp_path / "new").exists(), "checking creates nothing"
+
+
+def test_a_stop_abandons_an_nfp_build_on_worker_processes():
+    from nesting.search.portfolio import process_pool
+
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 2 * np.pi, 300, endpoint=False)
+    shapes = [(np.round(np.c_[np.cos(t), np.sin(t)] * rng.uniform(5e4, 1e5, 300)[:, None]).astype(np.int64)
+               [np.argsort(t)], ()) for _ in range(30)]
+    stop = Stop(time_limit=0.3)
+    started = time.perf_counter()
+    with pytest.raises(Abandoned), process_pool(2) as pool:
+        NFPCache(shapes, stop=stop, pool=pool)
+    assert time.perf_counter() - started < 0.3 + 0.5

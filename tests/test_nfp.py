@@ -144,3 +144,19 @@ def test_small_piece_fits_in_a_hole():
     assert _classify(rings, (10, 10))[0]  # on the frame's material
     swapped = nfp_rings(square, frame, (), (hole,))
     assert not _classify(swapped, (-45, -45))[0]  # the frame placed around the square
+
+
+def test_nfps_computed_on_worker_processes_give_the_same_table():
+    from nesting.search.portfolio import process_pool
+
+    rng = np.random.default_rng(3)
+    pieces = [np.round(rng.uniform(0, 1000, size=(9, 2))).astype(np.int64) for _ in range(5)]
+    rings = [clean_ring(np.asarray(shapely.orient_polygons(shapely.convex_hull(shapely.MultiPoint(p))).exterior.coords[:-1],
+                                   dtype=np.int64)) for p in pieces]
+    shapes = [(grid_image(r, k), ()) for r in rings for k in (0, 1, 6)]
+    here = NFPCache(shapes)
+    with process_pool(2) as pool:
+        pooled = NFPCache(shapes, pool=pool)
+    assert pooled.computed_pairs == here.computed_pairs
+    for name in ("ring_xy", "ring_offsets", "pair_rings", "pair_bbox"):
+        assert np.array_equal(getattr(pooled, name), getattr(here, name)), name

@@ -14,6 +14,7 @@ only (`BestRelay`): each worker's own best may be worse than another's earlier o
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import functools
 import multiprocessing
@@ -43,6 +44,26 @@ def start_workers() -> None:
     process.join()
 
 
+@contextlib.contextmanager
+def process_pool(workers: int, initializer=worker.ignore_interrupts, initargs=()):
+    """``workers`` processes from the fork server. An executor, not a multiprocessing.Pool: a
+    pool silently replaces a worker that dies (killed, out of memory) and then waits for its
+    task forever; an executor raises. On leaving, unfinished work is cancelled and the
+    processes are ended."""
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=_context(), initializer=initializer,
+                                                  initargs=initargs)
+    try:
+        yield pool
+    except BrokenProcessPool:
+        raise NestingError("a search worker process ended abnormally (killed, or out of memory): "
+                           "no marker; run again, or with fewer --workers") from None
+    finally:
+        processes = list((pool._processes or {}).values())  # the executor's own worker handles
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+
+
 def run_portfolio(strategy, problem, stop, listener, rng):
     """Run ``strategy`` in ``config.workers`` processes with child seeds; the shortest layout wins.
 
@@ -57,15 +78,10 @@ def run_portfolio(strategy, problem, stop, listener, rng):
     workers, rounds = problem.config.workers, max(1, problem.config.rounds)
     single = dataclasses.replace(problem, config=dataclasses.replace(problem.config, workers=1))
     seeds = rng.integers(2**63, size=(rounds, workers))
-    context = _context()
-    progress = context.SimpleQueue()
-    # An executor, not a multiprocessing.Pool: a pool silently replaces a worker that dies
-    # (killed, out of memory) and then waits for its task forever; an executor raises.
-    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=worker.initialize,
-                                                  initargs=(progress,))
+    progress = _context().SimpleQueue()
     relay = BestRelay(listener)
     best = None
-    try:
+    with process_pool(workers, worker.initialize, (progress,)) as pool:
         for r in range(rounds):
             share = stop.share(1.0 / (rounds - r))
             budget = None if share.iterations is None else share.iterations - share.used_iterations
@@ -79,14 +95,6 @@ def run_portfolio(strategy, problem, stop, listener, rng):
                 stop.request()
             if stop.done():
                 break
-    except BrokenProcessPool:
-        raise NestingError("a search worker process ended abnormally (killed, or out of memory): "
-                           "no marker; run again, or with fewer --workers") from None
-    finally:
-        processes = list((pool._processes or {}).values())  # the executor's own worker handles
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
     return best
 
 

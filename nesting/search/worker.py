@@ -41,6 +41,12 @@ def initialize(progress):
     signal.signal(signal.SIGINT, _request_stop)
 
 
+def ignore_interrupts():
+    """Pool initializer of helpers that only compute (the NFPs): Ctrl-C is the caller's to
+    handle, which cancels their work; it must not end them with a traceback of their own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def ready():
     """Nothing: a first child proves the server has imported and compiled the engine."""
 
