@@ -48,20 +48,24 @@ def start_workers() -> None:
 def process_pool(workers: int, initializer=worker.ignore_interrupts, initargs=()):
     """``workers`` processes from the fork server. An executor, not a multiprocessing.Pool: a
     pool silently replaces a worker that dies (killed, out of memory) and then waits for its
-    task forever; an executor raises. On leaving, unfinished work is cancelled and the
-    processes are ended."""
+    task forever; an executor raises. Leaving with work unfinished cancels it and ends the
+    processes (ending them after a clean finish would race the executor's own thread)."""
     pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=_context(), initializer=initializer,
                                                   initargs=initargs)
+    ended = False
     try:
         yield pool
+        pool.shutdown(wait=True)  # every task is done: the processes exit on their own
+        ended = True
     except BrokenProcessPool:
         raise NestingError("a search worker process ended abnormally (killed, or out of memory): "
                            "no marker; run again, or with fewer --workers") from None
     finally:
-        processes = list((pool._processes or {}).values())  # the executor's own worker handles
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
+        if not ended:  # stopped, or failed, with work running: end it now
+            processes = list((pool._processes or {}).values())  # the executor's own worker handles
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
 
 
 def run_portfolio(strategy, problem, stop, listener, rng):
