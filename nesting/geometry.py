@@ -154,8 +154,11 @@ def prepare(pieces, fabric: Fabric, config: NestConfig) -> Prepared:
                 item_piece.append(p)
                 item_copy.append(first_copy + c)
                 item_shapes.append(tuple(allowed))
+    # An orientation too wide for the fabric is no choice at all: no strategy may try it (a
+    # genetic mutation forcing one found no position for the piece on the open strip).
+    item_shapes = [tuple(s for s in allowed if _fits_width(shapes[s], width, grid_margins)) for allowed in item_shapes]
     for k, allowed in enumerate(item_shapes):
-        if not any(_fits_width(shapes[s], width, grid_margins) for s in allowed):
+        if not allowed:
             piece = pieces[item_piece[k]]
             raise InfeasibleError(
                 f"piece {piece.id}: does not fit the fabric width {fabric.width:g} in any allowed orientation"

@@ -76,3 +76,13 @@ def test_clean_ring_keeps_the_region_and_only_turning_vertices(points):
     cleaned = shapely.Polygon(ring)
     assert cleaned.is_valid and cleaned.symmetric_difference(polygon).area == 0
     assert shapely.is_ccw(cleaned.exterior)
+
+
+def test_an_orientation_too_wide_for_the_fabric_is_not_offered():
+    """A 100 x 10 strip on fabric 50 wide may lie at 0 or 180 degrees, never across."""
+    piece = Piece(id="p", name="p", outline=shapely.box(0, 0, 100, 10), rotations=(0.0, 90.0, 180.0, 270.0), quantity=3)
+    prep = prepare([piece], Fabric(50.0), NestConfig())
+    for allowed in prep.item_shapes:
+        heights = [affinity.rotate(piece.outline, prep.shapes[s].rotation, origin=(0, 0)).bounds for s in allowed]
+        assert sorted(prep.shapes[s].rotation for s in allowed) == [0.0, 180.0]
+        assert all(b[3] - b[1] <= 50.0 for b in heights)
