@@ -12,6 +12,7 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -288,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         args = build_parser().parse_args(argv)
         return _report_closed_stdout(args.run, args)
@@ -309,6 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             exc = exc.__cause__ or exc.__context__
         print(f"aborted: stopped {exc}: nothing written", file=sys.stderr)
         return 130
+    finally:  # a caller in this process (a script, the tests) gets its own Ctrl-C back
+        for number, handler in handlers.items():
+            if handler is not None and threading.current_thread() is threading.main_thread():
+                signal.signal(number, handler)
 
 
 def _report_closed_stdout(run, args) -> int:

@@ -202,20 +202,16 @@ def _computed(tasks, stop, pool) -> list:
             results.append(_translated_nfp(*task))
         return results
     futures = [pool.submit(_translated_nfps, tasks[k:k + _CHUNK]) for k in range(0, len(tasks), _CHUNK)]
-    try:
-        results = []
-        for future in futures:
-            while True:
-                check()
-                try:
-                    results += future.result(timeout=0.05)
-                    break
-                except concurrent.futures.TimeoutError:
-                    continue
-        return results
-    finally:
-        for future in futures:
-            future.cancel()
+    results = []  # when abandoned, the pool's owner ends the unfinished tasks (`process_pool`)
+    for future in futures:
+        while True:
+            check()
+            try:
+                results += future.result(timeout=0.05)
+                break
+            except concurrent.futures.TimeoutError:
+                continue
+    return results
 
 
 def _translated_nfps(tasks) -> list:

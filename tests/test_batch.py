@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -16,8 +17,13 @@ from jobs.batch import FAILED, OK, SKIPPED, BatchError, JobResult, load_jobs, ru
 from jobs.batch.local import run_pool
 from jobs.batch.progress import BatchProgress
 from jobs.batch.result import WORKER_DIED
+from jobs.batch.tasks import NestTask, TaskRunner
 from jobs.batch.worker import finished, run_job
+from nesting.config import NestConfig
+from nesting.fabric import Fabric
+from nesting.search.base import Stop
 from nesting.verify_file import verify_file
+from patterns.instances import load_instance
 from tests.conftest import EXAMPLE, INSTANCES
 
 INSTANCE_JOBS = {"jakobs1": "jakobs1", "shapes0": "shapes0", "fu": "fu", "dagli": "dagli", "jakobs2": "jakobs2"}
@@ -294,3 +300,33 @@ def test_progress_line_counts_and_utilization_range():
     assert "3/4" in last and "done 2  failed 1" in last
     assert "best 70.00 %" in last and "worst 55.00 %" in last and last.endswith("c skipped")
 
+
+
+def _tasks(count, seconds):
+    instance = load_instance(INSTANCES / "shapes0.json")
+    return [NestTask(name=f"t{k}", pieces=instance.pieces, fabric=Fabric(instance.width),
+                     config=NestConfig(seed=k, time_limit=seconds)) for k in range(count)]
+
+
+def test_task_runner_drops_the_tasks_not_started_at_a_stop():
+    stop = Stop()
+    with TaskRunner(workers=2) as runner:
+        outcomes = []
+        for outcome in runner.run(_tasks(6, 0.5), stop):
+            outcomes.append(outcome)
+            stop.request()  # after the first outcome: the other one in flight finishes, nothing new starts
+    assert len(outcomes) == 2
+    assert all(o.marker is not None and not o.marker.stats.get("interrupted") for o in outcomes)
+
+
+def test_task_runner_a_killed_worker_fails_only_its_task():
+    with TaskRunner(workers=2) as runner:
+        outcomes = runner.run(_tasks(3, 2.0), None)
+        first = next(outcomes)  # two tasks are in flight now: kill one of their workers
+        os.kill(next(iter(runner._pool._processes.values())).pid, signal.SIGKILL)
+        rest = list(outcomes)
+    died = [o for o in rest if o.reason == WORKER_DIED]
+    assert len(died) == 1 and died[0].marker is None
+    done = [first] + [o for o in rest if o.reason != WORKER_DIED]
+    assert sorted(o.name for o in done + died) == ["t0", "t1", "t2"]
+    assert all(o.marker is not None for o in done)

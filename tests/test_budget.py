@@ -7,6 +7,7 @@ shifts against NFPs built at the origin; the staged folder against the files on 
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import numpy as np
@@ -138,9 +139,14 @@ def test_output_folders_that_cannot_take_a_marker_are_refused_first(tmp_path, mo
     assert not (tmp_path / "new").exists(), "checking creates nothing"
 
 
-def test_a_stop_abandons_an_nfp_build_on_worker_processes():
+def test_a_stop_abandons_an_nfp_build_on_worker_processes(monkeypatch):
+    """... and leaves no thread behind: one blocked on a task too large for its pipe would hang
+    the interpreter's exit (each task here is ~300 kB)."""
     from nesting.search.portfolio import process_pool
 
+    failures = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+    before = set(threading.enumerate())
     rng = np.random.default_rng(0)
     t = np.linspace(0, 2 * np.pi, 300, endpoint=False)
     shapes = [(np.round(np.c_[np.cos(t), np.sin(t)] * rng.uniform(5e4, 1e5, 300)[:, None]).astype(np.int64)
@@ -150,3 +156,5 @@ def test_a_stop_abandons_an_nfp_build_on_worker_processes():
     with pytest.raises(Abandoned), process_pool(2) as pool:
         NFPCache(shapes, stop=stop, pool=pool)
     assert time.perf_counter() - started < 0.3 + 0.5
+    assert [t.name for t in set(threading.enumerate()) - before] == []
+    assert failures == []

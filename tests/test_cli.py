@@ -1,6 +1,7 @@
 """End to end through ``cli.main``: files written, verification passes, exit codes honest."""
 
 import json
+import signal
 
 import pytest
 
@@ -53,3 +54,11 @@ def test_piece_wider_than_fabric_is_a_user_error(tmp_path, capsys):
     assert main(["marker", str(EXAMPLE), "--width", "100", "--out", str(tmp_path), "--quiet"]) == 2
     assert "does not fit" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_a_command_gives_the_callers_signal_handlers_back(tmp_path):
+    """`nest marker` installs its own Ctrl-C handler; a caller in the same process gets its own back."""
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    assert main(["marker", str(INSTANCES / "shapes0.json"), "--iterations", "1", "--strategy", "blf",
+                 "--formats", "json", "--out", str(tmp_path), "--quiet"]) == 0
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

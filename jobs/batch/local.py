@@ -21,6 +21,7 @@ from jobs.batch.jobs import BatchJob
 from jobs.batch.result import ERROR, FAILED, WORKER_DIED, JobResult
 from jobs.batch.worker import init_worker, run_job
 from jobs.limits import cores
+from nesting.search.portfolio import end_now
 
 
 def default_workers() -> int:
@@ -69,13 +70,8 @@ def _run_until_broken(queue: deque, suspects: deque, workers: int, task: Callabl
             if broken:
                 return [*broken, *running.values()]
         return []
-    except BaseException:  # Ctrl-C, SIGTERM: end the jobs in flight now, their folders stay as they were
-        for process in list((pool._processes or {}).values()):
-            process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    finally:  # done, broken or stopped (Ctrl-C, SIGTERM): jobs in flight end now, their folders as they were
+        end_now(pool)
 
 
 def _context():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +26,7 @@ from nesting.engine import nest
 from nesting.errors import VerificationError
 from nesting.model import Fabric, Marker
 from nesting.search.base import Stop
+from nesting.search.portfolio import end_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,28 +111,25 @@ class TaskRunner:
         if self._client is not None:
             yield from self._run_dask(tasks, stop)
             return
-        futures = {self._pool.submit(run_task, task): task for task in tasks}
-        dropped = False
-        while futures:
-            done, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
-            if stop is not None and stop.requested and not dropped:
-                dropped = True
-                for future in futures:
-                    future.cancel()
+        waiting, running = deque(tasks), {}
+        while waiting or running:
+            if stop is not None and stop.requested:
+                waiting.clear()
+            while waiting and len(running) < self.workers:  # one task a worker: nothing to cancel at a stop
+                task = waiting.popleft()
+                running[self._pool.submit(run_task, task)] = task
+            done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
-                task = futures.pop(future)
-                if future.cancelled():
-                    continue
+                task = running.pop(future)
                 try:
                     yield future.result()
                 except BrokenProcessPool:
                     yield TaskOutcome(task.name, None, WORKER_DIED)
+                    waiting.extendleft(reversed(running.values()))  # the others in flight run again
+                    running.clear()
+                    end_now(self._pool)
                     self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=init_worker)
-                    for other, other_task in list(futures.items()):
-                        futures.pop(other)
-                        futures[self._pool.submit(run_task, other_task)] = other_task
                     break
-            futures = {f: t for f, t in futures.items() if not f.cancelled()}
 
     def _run_dask(self, tasks, stop) -> Iterator[TaskOutcome]:
         from distributed import KilledWorker, as_completed  # deferred: Dask is an optional dependency

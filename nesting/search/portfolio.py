@@ -48,8 +48,7 @@ def start_workers() -> None:
 def process_pool(workers: int, initializer=worker.ignore_interrupts, initargs=()):
     """``workers`` processes from the fork server. An executor, not a multiprocessing.Pool: a
     pool silently replaces a worker that dies (killed, out of memory) and then waits for its
-    task forever; an executor raises. Leaving with work unfinished cancels it and ends the
-    processes (ending them after a clean finish would race the executor's own thread)."""
+    task forever; an executor raises. Leaving with work unfinished ends it (`end_now`)."""
     pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=_context(), initializer=initializer,
                                                   initargs=initargs)
     ended = False
@@ -61,11 +60,22 @@ def process_pool(workers: int, initializer=worker.ignore_interrupts, initargs=()
         raise NestingError("a search worker process ended abnormally (killed, or out of memory): "
                            "no marker; run again, or with fewer --workers") from None
     finally:
-        if not ended:  # stopped, or failed, with work running: end it now
-            processes = list((pool._processes or {}).values())  # the executor's own worker handles
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                process.terminate()
+        if not ended:  # stopped, or failed, with work running
+            end_now(pool)
+
+
+def end_now(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Kill the executor's processes, then wait for its own thread to fail their unfinished tasks.
+
+    Killed, not terminated: a worker may take SIGTERM as a stop request and finish its task,
+    then block writing a large result that thread no longer reads. The thread also closes the
+    pipe the waiting tasks are in; a task too large for it would otherwise block the
+    interpreter's exit. So nobody may cancel a task of the pool: the thread cannot fail a
+    cancelled one and dies before closing that pipe.
+    """
+    for process in list((pool._processes or {}).values()):  # the executor's own worker handles
+        process.kill()
+    pool.shutdown(wait=True)
 
 
 def run_portfolio(strategy, problem, stop, listener, rng):
