@@ -101,7 +101,7 @@ class TaskRunner:
 
     def __exit__(self, *exc_info) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            end_now(self._pool)
         if self._connection is not None:
             self._connection.__exit__(*exc_info)
 

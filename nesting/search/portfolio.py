@@ -51,31 +51,28 @@ def process_pool(workers: int, initializer=worker.ignore_interrupts, initargs=()
     task forever; an executor raises. Leaving with work unfinished ends it (`end_now`)."""
     pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=_context(), initializer=initializer,
                                                   initargs=initargs)
-    ended = False
     try:
         yield pool
-        pool.shutdown(wait=True)  # every task is done: the processes exit on their own
-        ended = True
     except BrokenProcessPool:
         raise NestingError("a search worker process ended abnormally (killed, or out of memory): "
                            "no marker; run again, or with fewer --workers") from None
     finally:
-        if not ended:  # stopped, or failed, with work running
-            end_now(pool)
+        end_now(pool)
 
 
 def end_now(pool: concurrent.futures.ProcessPoolExecutor) -> None:
-    """Kill the executor's processes, then wait for its own thread to fail their unfinished tasks.
+    """Shut the executor down; with tasks unfinished, or a process dead, kill its processes first.
 
     Killed, not terminated: a worker may take SIGTERM as a stop request and finish its task,
-    then block writing a large result that thread no longer reads. The thread also closes the
-    pipe the waiting tasks are in; a task too large for it would otherwise block the
-    interpreter's exit. So nobody may cancel a task of the pool: the thread cannot fail a
-    cancelled one and dies before closing that pipe.
+    then block writing a large result that the executor's thread no longer reads. That thread
+    fails the unfinished tasks and closes the pipe the waiting ones are in (a task too large
+    for it would otherwise block the interpreter's exit), so nobody may cancel a task of the
+    pool: the thread cannot fail a cancelled one and dies before closing that pipe.
     """
-    for process in list((pool._processes or {}).values()):  # the executor's own worker handles
-        process.kill()
-    pool.shutdown(wait=True)
+    if pool._pending_work_items or pool._broken:  # the executor's own records, as are its worker handles
+        for process in list((pool._processes or {}).values()):
+            process.kill()
+    pool.shutdown(wait=True)  # with every task done, the processes exit on their own
 
 
 def run_portfolio(strategy, problem, stop, listener, rng):
