@@ -312,9 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aborted: stopped {exc}: nothing written", file=sys.stderr)
         return 130
     finally:  # a caller in this process (a script, the tests) gets its own Ctrl-C back
-        for number, handler in handlers.items():
-            if handler is not None and threading.current_thread() is threading.main_thread():
-                signal.signal(number, handler)
+        if threading.current_thread() is threading.main_thread():
+            for number, handler in handlers.items():
+                if handler is not None:  # None: a handler not set from Python, left as it is
+                    signal.signal(number, handler)
 
 
 def _report_closed_stdout(run, args) -> int:

@@ -202,7 +202,7 @@ def _computed(tasks, stop, pool) -> list:
             results.append(_translated_nfp(*task))
         return results
     futures = [pool.submit(_translated_nfps, tasks[k:k + _CHUNK]) for k in range(0, len(tasks), _CHUNK)]
-    results = []  # when abandoned, the pool's owner ends the unfinished tasks (`process_pool`)
+    results = []  # when abandoned, the pool's owner ends the unfinished tasks (`portfolio.end_now`)
     for future in futures:
         while True:
             check()

@@ -301,7 +301,6 @@ def test_progress_line_counts_and_utilization_range():
     assert "best 70.00 %" in last and "worst 55.00 %" in last and last.endswith("c skipped")
 
 
-
 def _tasks(count, seconds):
     instance = load_instance(INSTANCES / "shapes0.json")
     return [NestTask(name=f"t{k}", pieces=instance.pieces, fabric=Fabric(instance.width),
