@@ -111,7 +111,7 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
     if stop is not None:  # a stop while writing leaves the folder as it was, at once
         stop.urgent = "while writing the outputs (the folder is as it was)"
     try:
-        return marker, write_all(marker, job.out, job.formats, also, ExportOptions.from_spec(spec))
+        return marker, write_all(marker, job.out, job.formats, also, ExportOptions.from_spec(spec), stop)
     finally:
         if stop is not None:
             stop.urgent = ""
@@ -160,13 +160,13 @@ def source_digests(pieces) -> dict[str, str]:
 
 
 def write_all(marker: Marker, out, formats, also: dict | None = None,
-              options: ExportOptions = ExportOptions()) -> list[Path]:
+              options: ExportOptions = ExportOptions(), stop=None) -> list[Path]:
     """Write every format (and ``also``'s files) as one set that replaces ``out`` as a whole.
 
-    An abort or a failure while writing (a full disk, a second Ctrl-C) leaves ``out`` as it
-    was; an earlier run's formats that this run does not write are gone with the swap, so
-    the folder never pairs this marker.json with another marker's cut files. marker.json is
-    written last.
+    An abort or a failure while writing (a full disk, a second Ctrl-C, a request to
+    ``stop`` while it is urgent) leaves ``out`` as it was; an earlier run's formats that this
+    run does not write are gone with the swap, so the folder never pairs this marker.json
+    with another marker's cut files. marker.json is written last.
     """
     view = view_of(marker)  # once: every writer draws from it
     others = tuple(f for f in formats if f != "json")
@@ -177,6 +177,8 @@ def write_all(marker: Marker, out, formats, also: dict | None = None,
             names.append(name)
         if "json" in formats:
             names += [path.name for path in write(view, staging, ("json",), options)]
+        if stop is not None:
+            stop.check_abandoned()  # the last moment before the swap
     return [check_folder(out) / name for name in names]
 
 

@@ -158,3 +158,21 @@ def test_a_stop_abandons_an_nfp_build_on_worker_processes(monkeypatch):
     assert time.perf_counter() - started < 0.3 + 0.5
     assert [t.name for t in set(threading.enumerate()) - before] == []
     assert failures == []
+
+
+def test_a_stop_request_lost_in_a_finalizer_still_abandons_the_write(tmp_path):
+    """Python drops the `Abandoned` of a signal handler that ran inside a finalizer (a weakref
+    callback); the request is remembered, and the new set is not swapped in."""
+    from jobs.marker import write_all
+
+    marker = nest([Piece(id="a", name="a", outline=box(0, 0, 40, 30), quantity=2)], Fabric(100),
+                  NestConfig(iterations=1, strategy="blf"))
+    out = tmp_path / "out"
+    write_all(marker, out, ("json",))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    stop = Stop(urgent="while writing the outputs")
+    with pytest.raises(Abandoned):  # raised here as in the handler; a finalizer would print and drop it
+        stop.request()
+    with pytest.raises(Abandoned, match="while writing the outputs"):
+        write_all(marker, out, ("svg", "json"), stop=stop)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -71,11 +71,20 @@ class Stop:
     used_iterations: int = 0
     urgent: str = ""  # e.g. "while reading the input": a request abandons that work
     satisfied: bool = False
+    abandoned: str = ""  # the urgent phase a request abandoned (`check_abandoned`)
 
     def request(self) -> None:
         self.requested = True
         if self.urgent:
+            self.abandoned = self.urgent
             raise Abandoned(self.urgent)
+
+    def check_abandoned(self) -> None:
+        """Raise `Abandoned` again if a request abandoned an urgent phase. Python drops an
+        exception raised in a finalizer (a weakref callback, ``__del__``), and a signal handler
+        may run in one: before a step that cannot be undone, check that it was not lost."""
+        if self.abandoned:
+            raise Abandoned(self.abandoned)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
