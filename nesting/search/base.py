@@ -80,10 +80,11 @@ class Stop:
             raise Abandoned(self.urgent)
 
     def check_abandoned(self) -> None:
-        """Raise `Abandoned` again if a request abandoned an urgent phase. Python drops an
-        exception raised in a finalizer (a weakref callback, ``__del__``), and a signal handler
-        may run in one: before a step that cannot be undone, check that it was not lost."""
-        if self.abandoned:
+        """Raise `Abandoned` again if a request abandoned the current urgent phase. Python drops
+        an exception raised in a finalizer (a weakref callback, ``__del__``), and a signal handler
+        may run in one: before a step that cannot be undone, check that it was not lost. (An
+        earlier phase's abandonment was handled: its fallback is what this phase writes.)"""
+        if self.urgent and self.abandoned == self.urgent:
             raise Abandoned(self.abandoned)
 
     def elapsed(self) -> float:
