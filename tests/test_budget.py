@@ -156,7 +156,7 @@ def test_a_stop_abandons_an_nfp_build_on_worker_processes(monkeypatch):
     with pytest.raises(Abandoned), process_pool(2) as pool:
         NFPCache(shapes, stop=stop, pool=pool)
     assert time.perf_counter() - started < 0.3 + 0.5
-    assert [t.name for t in set(threading.enumerate()) - before] == []
+    assert [thread.name for thread in set(threading.enumerate()) - before] == []
     assert failures == []
 
 
