@@ -27,7 +27,7 @@ from jobs.batch.progress import BatchProgress
 from jobs.marker import MarkerJob, run
 from jobs.options import add_arguments, parsed_arguments
 from nesting.atomic import check_folder, staged_folder
-from nesting.config import NestConfig
+from nesting.config import DEFAULT_CONFIG, PARALLEL_MODES, NestConfig
 from nesting.errors import Abandoned, NestingError, VerificationError, was_abandoned
 from nesting.report import summary_text
 from nesting.search.base import Listener, Stop
@@ -200,7 +200,8 @@ def cmd_bench(args) -> int:
         raise UserError(f"nest bench: --seeds and --workers must be >= 1, got {args.seeds} and {args.workers}")
     try:
         written = run_benchmark(args.instances, time_s=args.time, seeds=args.seeds, engines=engines, out=args.out,
-                                iterations=args.iterations, workers=args.workers, progress=lambda line: print(line, flush=True))
+                                iterations=args.iterations, workers=args.workers, parallel=args.parallel,
+                                progress=lambda line: print(line, flush=True))
     except BenchmarkError as exc:
         raise UserError(str(exc)) from None
     print("wrote " + ", ".join(str(p) for p in written))
@@ -276,7 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--engines", default="ours", help="comma-separated: ours, spyrrow (default ours)")
     bench.add_argument("--iterations", type=int, help="iteration budget for ours instead of --time (reproducible)")
     bench.add_argument("--workers", type=int, default=1,
-                       help="cores per run: our worker processes, the peer's threads (default 1)")
+                       help="cores per run: our workers, the peer's threads (default 1)")
+    bench.add_argument("--parallel", choices=PARALLEL_MODES, default=DEFAULT_CONFIG.parallel,
+                       help="how our workers share a run: shared (one search) or portfolio (independent seeds)")
     bench.add_argument("--out", required=True, help="output folder: results.json, results.md, *.png, markers/")
     bench.set_defaults(run=cmd_bench)
 

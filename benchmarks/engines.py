@@ -66,8 +66,8 @@ def marker_digest(marker) -> str:
 
 
 def run_ours(path: Path, seed: int, time_s: float | None, iterations: int | None = None, marker_path=None,
-             workers: int = 1) -> dict:
-    """One run of our engine on ``workers`` processes; compilation is done first and reported apart."""
+             workers: int = 1, parallel: str = "shared") -> dict:
+    """One run of our engine on ``workers`` cores; compilation is done first and reported apart."""
     from nesting import Fabric, NestConfig, nest
     from nesting.kernels import warmup
     from nesting.markerfile import dump
@@ -85,7 +85,7 @@ def run_ours(path: Path, seed: int, time_s: float | None, iterations: int | None
     instance = load_instance(path)
     compile_s = warmup()
     config = NestConfig(seed=seed, time_limit=None if iterations else time_s, iterations=iterations,
-                        workers=workers, target_utilization=NO_TARGET)
+                        workers=workers, parallel=parallel, target_utilization=NO_TARGET)
     curve = Curve()
     cpu0, start = _cpu_seconds(), time.perf_counter()
     marker = nest(instance.pieces, Fabric(instance.width), config, listener=curve, input_name=str(path), units="instance")
@@ -94,7 +94,8 @@ def run_ours(path: Path, seed: int, time_s: float | None, iterations: int | None
         dump(marker, marker_path)
     record = _record(marker, curve.points, wall, cpu, violations(marker, config.tolerances))
     record.update(
-        engine_version=_version("marker-nesting"), threads=workers, compile_s=marker.stats.get("compile_s", compile_s),
+        engine_version=_version("marker-nesting"), threads=workers, parallel=parallel,
+        compile_s=marker.stats.get("compile_s", compile_s),
         nfp_s=marker.stats.get("nfp_s"), iterations=marker.stats.get("iterations"),
     )
     return record

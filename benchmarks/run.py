@@ -32,6 +32,7 @@ def run_benchmark(
     out: Path | str = "benchmarks/results/run",
     iterations: int | None = None,
     workers: int = 1,
+    parallel: str = "shared",
     progress: Callable[[str], None] = lambda line: None,
 ) -> list[Path]:
     """Run the benchmark and write its files; return the paths written.
@@ -44,7 +45,8 @@ def run_benchmark(
     seeds : runs per instance and engine, with seeds 0 .. seeds - 1.
     engines : ``ours`` and/or ``spyrrow``.
     iterations : an iteration budget for our engine instead of ``time_s`` (reproducible).
-    workers : cores per run: our engine's worker processes, the peer's threads.
+    workers : cores per run: our engine's workers, the peer's threads.
+    parallel : how our workers share a run (`nesting.config.PARALLEL_MODES`).
     progress : receives one line per finished run.
 
     Raises
@@ -65,7 +67,7 @@ def run_benchmark(
         "schema": SCHEMA,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "settings": {"time_s": time_s, "seeds": seeds, "engines": list(engines), "iterations": iterations,
-                     "workers": workers, "instances": list(paths)},
+                     "workers": workers, "parallel": parallel, "instances": list(paths)},
         "machine": describe(),
         "instances": {name: {"path": _shown(path), "best_known_density": best_known_density(name)}
                       for name, path in paths.items()},
@@ -76,7 +78,7 @@ def run_benchmark(
         for seed in range(seeds):
             for engine in engines:
                 marker = out / "markers" / f"{name}-{engine}-seed{seed}.json"
-                record = run_one(path, engine, seed, time_s, iterations, marker, workers)
+                record = run_one(path, engine, seed, time_s, iterations, marker, workers, parallel)
                 record = {"instance": name, **record}
                 results["runs"].append(record)
                 write_text(results_path, json.dumps(results, indent=1) + "\n")
@@ -86,12 +88,12 @@ def run_benchmark(
 
 
 def run_one(path: Path, engine: str, seed: int, time_s: float, iterations: int | None, marker: Path,
-            workers: int = 1) -> dict:
+            workers: int = 1, parallel: str = "shared") -> dict:
     """One run in a fresh process; a crash or a hang is recorded, never raised."""
     command = [sys.executable, "-m", "benchmarks.single", str(path), engine, "--seed", str(seed),
                "--time", str(time_s), "--workers", str(workers), "--marker", str(marker)]
-    if iterations is not None and engine == "ours":
-        command += ["--iterations", str(iterations)]
+    if engine == "ours":
+        command += ["--parallel", parallel] + ([] if iterations is None else ["--iterations", str(iterations)])
     timeout = 3 * time_s + 300
     started = time.perf_counter()
     try:

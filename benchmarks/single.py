@@ -22,11 +22,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--time", type=float, default=30.0, help="budget in seconds")
     parser.add_argument("--workers", type=int, default=1, help="cores: our worker processes, the peer's threads")
+    parser.add_argument("--parallel", default="shared", help="how our workers share the run: shared or portfolio")
     parser.add_argument("--iterations", type=int, help="iteration budget (ours only; reproducible)")
     parser.add_argument("--marker", type=Path, help="write the marker (marker/1 JSON) here")
     args = parser.parse_args(argv)
     if args.engine == "ours":
-        record = run_ours(args.instance, args.seed, args.time, args.iterations, args.marker, args.workers)
+        record = run_ours(args.instance, args.seed, args.time, args.iterations, args.marker, args.workers,
+                          args.parallel)
         record.setdefault("time_budget_s", None if args.iterations else args.time)
     else:
         record = run_spyrrow(args.instance, args.seed, args.time, args.marker, args.workers)

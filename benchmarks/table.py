@@ -117,6 +117,15 @@ def runs_markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _sharing(settings: dict) -> str:
+    """How our workers shared a run (results written before the option was recorded ran a portfolio)."""
+    if settings.get("workers", 1) == 1:
+        return "one search"
+    if settings.get("parallel", "portfolio") == "shared":
+        return "one search on as many threads"
+    return "a portfolio of as many independently seeded processes"
+
+
 def report_markdown(results: dict) -> str:
     settings = results["settings"]
     budget = (f"{settings['iterations']} iterations (ours)" if settings.get("iterations") else f"{settings['time_s']:g} s")
@@ -124,13 +133,14 @@ def report_markdown(results: dict) -> str:
     workers = settings.get("workers", 1)
     command = (f"nest bench {' '.join(settings['instances'])} --time {settings['time_s']:g} --seeds {settings['seeds']} "
                f"--engines {','.join(settings['engines'])} --workers {workers}"
+               + (" --parallel portfolio" if settings.get("parallel", "portfolio") == "portfolio" else "")
                + (f" --iterations {settings['iterations']}" if settings.get("iterations") else ""))
     return "\n\n".join([
         f"# Benchmark: {engines}, {budget} per run, {settings['seeds']} seed(s)",
         f"Run {results['created']} on: {describe_text(results['machine'])}",
         "Utilization in %, measured on each verified marker (placed area / (width x length)); medians "
         f"and bests over seeds of verified markers only. Each run is its own process, given {workers} core(s) "
-        "(our worker processes, the peer's threads), one run at a time; "
+        f"(ours {_sharing(settings)}, the peer's threads), one run at a time; "
         "numba compilation is excluded from the budget. `LB (max util.)` is the utilization of a marker "
         "as short as the lower bound (max of total area / width and the longest piece's extent in its shortest allowed "
         "orientation); `gap to LB` is how much longer the median marker is than that bound.",

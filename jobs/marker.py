@@ -100,7 +100,8 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
     config = NestConfig(
         seed=job.seed, time_limit=search_budget(job.time, pieces, job.formats), iterations=job.iterations,
         strategy=job.strategy,
-        target_utilization=job.target, workers=job.workers, spacing=spec.spacing, simplify_tolerance=job.simplify,
+        target_utilization=job.target, workers=job.workers, parallel=job.parallel, spacing=spec.spacing,
+        simplify_tolerance=job.simplify,
     )
     marker = nest_marker(pieces, spec, config, stop, listener, units, job.warm_start)
     marker.stats["read_s"] = read_s

@@ -24,7 +24,7 @@ from typing import Any
 from export import DEFAULT_FORMATS, parse_formats
 from jobs.limits import parse_limits
 from jobs.spec import MarkerSpec, boolean, fabric_code, non_negative, parse_shrinkage, parse_spread, positive
-from nesting.config import DEFAULT_CONFIG
+from nesting.config import DEFAULT_CONFIG, PARALLEL_MODES
 from nesting.errors import SpecError, shown
 from nesting.fabric import SPREADS, Margins
 from nesting.orientation import ROTATION_RULES, OrientationRule, RuleSet, parse_number, parse_rotations, parse_tilt
@@ -190,7 +190,11 @@ OPTIONS: tuple[Option, ...] = (
            help="stop once this utilization (a fraction) is reached; default 0.92"),
     Option("workers", "integer", whole(1, 10**6, "must be a whole number >= 1"), 1, example="2",
            batch="a batch runs each job in one process (the parallelism is across jobs)",
-           help="search processes (independent seeds)"),
+           help="cores the search uses (see --parallel)"),
+    Option("parallel", "choice", choice(PARALLEL_MODES, "mode"), DEFAULT_CONFIG.parallel, choices=PARALLEL_MODES,
+           example="portfolio", batch="a batch runs each job in one process (the parallelism is across jobs)",
+           help="how --workers share the search: shared (one search, each round's moves on every worker, "
+                "the best kept) or portfolio (independently seeded searches, the shortest kept)"),
     Option("units", "text", text, choices=("mm", "cm", "in"), example="cm",
            help="units of a DXF that does not state them: mm, cm, in"),
     Option("sizes", "sizes", sizes, spec="sizes", group="rules", plain=lambda s: None if s is None else str(s),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 TARGET_UTILIZATION = 0.92  # the industry's small-run utilization target
+PARALLEL_MODES = ("shared", "portfolio")  # how `NestConfig.workers` share a search
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,8 @@ class NestConfig:
     iterations: int | None = None
     strategy: str = "auto"
     workers: int = 1
-    rounds: int = 1  # with workers > 1: rounds after which every worker continues from the best layout
+    parallel: str = "shared"  # shared: one search, its rounds on `workers` threads; portfolio: seeded processes
+    rounds: int = 1  # with a portfolio: rounds after which every worker continues from the best layout
     target_utilization: float = TARGET_UTILIZATION
     spacing: float = 0.0
     simplify_tolerance: float = 0.0

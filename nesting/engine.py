@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from nesting.config import DEFAULT_CONFIG, NestConfig, Tolerances
+from nesting.config import DEFAULT_CONFIG, PARALLEL_MODES, NestConfig, Tolerances
 from nesting.errors import Abandoned, InfeasibleError, SpecError, was_abandoned
 from nesting.geometry import Prepared, prepare
 from nesting.kernels import warmup
@@ -45,7 +45,7 @@ def nest(
     ----------
     pieces : sequence of `patterns.Piece` (outline, demand, allowed orientations).
     fabric : `Fabric` (width, margins, zones, optional table length), same units as pieces.
-    config : `NestConfig` (seed, budgets, strategy, spacing).
+    config : `NestConfig` (seed, budgets, strategy, spacing, workers and how they share the search).
     stop : a `Stop`; by default one built from ``config.time_limit`` / ``config.iterations``.
     listener : receives each improvement; the engine itself never prints.
     warm_start : placements of an earlier marker of the same pieces, as
@@ -62,6 +62,8 @@ def nest(
     VerificationError : the engine produced an invalid marker (a bug; never returned).
     """
     strategy = get_strategy(config.strategy)
+    if config.parallel not in PARALLEL_MODES:
+        raise SpecError(f"--parallel: unknown mode {config.parallel!r}; choose from {', '.join(PARALLEL_MODES)}")
     if warm_start is not None and config.strategy not in ("auto", "compact"):
         raise SpecError(f"--warm-start continues with compaction: use --strategy auto or compact, not {config.strategy}")
     compile_seconds = warmup()
@@ -94,7 +96,7 @@ def nest(
             if start is not None:
                 strategy = functools.partial(get_strategy("compact"), start=start)
             rng = np.random.default_rng(config.seed)
-            if config.workers > 1:
+            if config.workers > 1 and config.parallel == "portfolio":
                 from nesting.search.portfolio import run_portfolio  # deferred, as above
 
                 layout = run_portfolio(strategy, problem, stop, first, rng)

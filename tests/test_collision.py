@@ -1,5 +1,6 @@
 """The collision core against shapely: depth, line search, the NFP mirror, the loss caches."""
 
+import concurrent.futures
 import math
 
 import numpy as np
@@ -209,6 +210,44 @@ def test_snapshot_and_restore_return_to_the_same_losses():
     sep.restore(before)
     assert np.array_equal(sep.state.position[: sep.n_movable], before.position)
     assert sep.length == before.length and np.array_equal(sep.state.pair_loss, losses)
+
+
+def _weighted_loss(state) -> float:
+    """The total weighted loss, summed plainly: each movable pair once, and each container loss."""
+    n = state.n_movable
+    pairs = np.triu(state.pair_loss * state.pair_weight, 1)[:n].sum()
+    return float(pairs + (state.container_loss * state.container_weight)[:n].sum())
+
+
+def _state_copy(state):
+    arrays = ("shape_of", "position", "pair_loss", "container_loss", "pair_weight", "container_weight")
+    return state._replace(**{name: getattr(state, name).copy() for name in arrays})
+
+
+def test_a_shared_round_goes_on_with_the_thread_copy_of_least_weighted_loss():
+    """Each thread moves the colliding pieces of its own copy; the copy whose weighted loss is
+    least (summed here independently) is the state the search goes on with."""
+    problem = _random_problem([shapely.box(0, 0, 300, 200), shapely.box(0, 0, 150, 250), shapely.box(0, 0, 90, 60)], 4)
+    winners = []
+    with concurrent.futures.ThreadPoolExecutor(2) as threads:
+        sep = compaction.Separator(problem, bottom_left(problem, area_order(problem)), 3, threads, n_threads=3)
+        sep.fit()
+        sep.shrink(0.3)
+        for _ in range(8):
+            replays = []
+            for rng in sep.rngs:  # each thread's round replayed alone, on its own copy
+                state, rng = _state_copy(sep.state), rng.copy()
+                order = separate.shuffled(sep.n_movable, rng)
+                separate.move_items(problem.collision.instance, state, sep.moves, rng, order)
+                replays.append(state)
+            losses = [_weighted_loss(state) for state in replays]
+            sep.iterate(Stop())
+            winner = replays[int(np.argmin(losses))]
+            winners.append(int(np.argmin(losses)))
+            assert np.array_equal(sep.state.position, winner.position)
+            assert np.array_equal(sep.state.shape_of, winner.shape_of)
+            assert np.array_equal(sep.state.pair_loss, winner.pair_loss)
+    assert set(winners) - {0}, "the other threads' copies won no round: the test proves nothing"
 
 
 def test_debug_check_raises_on_a_stale_loss_cache():

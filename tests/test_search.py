@@ -16,6 +16,7 @@ from shapely import affinity
 
 from cli import main
 from nesting import Fabric, NestConfig, nest
+from nesting.config import PARALLEL_MODES
 from nesting.engine import layout_from_placements
 from nesting.errors import NestingError, SpecError
 from nesting.geometry import prepare
@@ -63,10 +64,11 @@ def test_search_on_random_instances_verifies(outlines, copies, strategy, seed):
     assert _independent_overlaps(marker) == []
 
 
-@pytest.mark.parametrize(("workers", "rounds"), [(1, 1), (2, 1), (2, 3)])
-def test_same_seed_and_iterations_give_the_same_marker(workers, rounds):
+@pytest.mark.parametrize(("workers", "parallel", "rounds"),
+                         [(1, "shared", 1), (2, "shared", 1), (2, "portfolio", 1), (2, "portfolio", 3)])
+def test_same_seed_and_iterations_give_the_same_marker(workers, parallel, rounds):
     pieces, fabric = _instance("shapes1")
-    config = NestConfig(seed=7, iterations=40, workers=workers, rounds=rounds)
+    config = NestConfig(seed=7, iterations=40, workers=workers, parallel=parallel, rounds=rounds)
     first, second = nest(pieces, fabric, config), nest(pieces, fabric, config)
     assert first.placements == second.placements and first.length == second.length
 
@@ -84,19 +86,21 @@ def test_rounds_keep_the_best_marker_of_every_round():
 
     pieces, fabric = _instance("jakobs1")
     lengths = Lengths()
-    marker = nest(pieces, fabric, NestConfig(seed=2, iterations=60, workers=2, rounds=3, target_utilization=1.0),
+    marker = nest(pieces, fabric, NestConfig(seed=2, iterations=60, workers=2, parallel="portfolio", rounds=3,
+                                                    target_utilization=1.0),
                   listener=lengths)
     assert lengths.reported == sorted(lengths.reported, reverse=True)
     assert marker.length == pytest.approx(lengths.reported[-1], rel=1e-4)  # true outlines vs inflated grid shapes
     assert _independent_overlaps(marker) == [] and _outside_the_fabric(marker) == []
 
 
-def test_a_timed_portfolio_returns_near_its_budget():
+@pytest.mark.parametrize("parallel", PARALLEL_MODES)
+def test_a_timed_two_worker_search_returns_near_its_budget(parallel):
     """The budget is the wall budget, workers included (measured loosely here: the machine may
     be shared; the README gives the measured overrun)."""
     pieces, fabric = _instance("shirts")
     stop = Stop(time_limit=2.0)
-    marker = nest(pieces, fabric, NestConfig(seed=1, time_limit=2.0, workers=2), stop=stop)
+    marker = nest(pieces, fabric, NestConfig(seed=1, time_limit=2.0, workers=2, parallel=parallel), stop=stop)
     assert 2.0 <= stop.elapsed() < 2.0 + 3.0
     assert marker.elapsed_s <= stop.elapsed()
 
@@ -228,7 +232,8 @@ def test_a_worker_killed_mid_search_ends_the_run_with_an_error_not_a_hang():
     started = time.monotonic()
     try:
         with pytest.raises(NestingError, match="worker process ended abnormally"):
-            nest(pieces, fabric, NestConfig(seed=1, time_limit=30.0, workers=2), listener=KillAWorker())
+            nest(pieces, fabric, NestConfig(seed=1, time_limit=30.0, workers=2, parallel="portfolio"),
+                 listener=KillAWorker())
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

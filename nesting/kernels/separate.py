@@ -271,6 +271,27 @@ def move_items(instance, state, moves, rng, items):
 
 
 @njit(cache=True, nogil=True)
+def weighted_total(state):
+    """The total weighted loss: what the threads of one iteration compete on (sparrow's choice)."""
+    pair_loss, pair_weight = state.pair_loss, state.pair_weight
+    total = 0.0
+    for i in range(state.n_movable):
+        total += state.container_loss[i] * state.container_weight[i]
+        for j in range(i + 1, pair_loss.shape[0]):
+            total += pair_loss[i, j] * pair_weight[i, j]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def copy_moves(source, target):
+    """Give ``target`` the pieces and losses of ``source`` (the weights are shared)."""
+    target.shape_of[:] = source.shape_of
+    target.position[:] = source.position
+    target.pair_loss[:] = source.pair_loss
+    target.container_loss[:] = source.container_loss
+
+
+@njit(cache=True, nogil=True)
 def update_weights(state, w_min, w_max, decay):
     """GLS: raise the weights of colliding pairs (more for worse ones), decay the others to 1."""
     pair_loss, container_loss = state.pair_loss, state.container_loss
@@ -306,4 +327,7 @@ def warmup():
         move_items(instance._replace(ruled=True, lattice=np.array([[[0.0, -1.0], [1.0, 0.5]]])), state, moves, rng,
                    np.arange(2))
     update_weights(state, 1.2, 2.0, 0.95)
+    weighted_total(state)
+    copy_moves(state, state._replace(shape_of=state.shape_of.copy(), position=state.position.copy(),
+                                     pair_loss=state.pair_loss.copy(), container_loss=state.container_loss.copy()))
     shuffled(2, rng)

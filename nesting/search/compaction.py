@@ -11,10 +11,16 @@ Compression, at the end, tries small shrinks at random split lines.
 
 All per-sample work runs in `nesting.kernels.separate`; this module only orchestrates, in
 slices of a few dozen item moves so that a stop request is honoured within milliseconds.
+
+On several cores it is one search (``NestConfig.parallel = "shared"``, sparrow's
+`move_items_multi`): every separation round, each thread moves the colliding pieces of its own
+copy of the state, and the copy of least weighted loss goes on. The kernels release the GIL,
+and all threads read the one NFP table that a portfolio would copy into every process.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 
 import numpy as np
@@ -36,7 +42,8 @@ class Separator:
     caches against a recomputation from scratch (slow: for tests and debugging).
     """
 
-    def __init__(self, problem, layout, rng_seed: int):
+    def __init__(self, problem, layout, rng_seed: int, threads: concurrent.futures.Executor | None = None,
+                 n_threads: int = 1):
         prep, config = problem.prep, problem.config
         self.problem = problem
         self.core = problem.collision
@@ -56,6 +63,10 @@ class Separator:
             check_losses=os.environ.get(CHECK_LOSSES_VARIABLE, "") not in ("", "0"),
         )
         self.rng = np.array([(rng_seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64 or 1], dtype=np.uint64)
+        self.threads = threads  # runs the other threads' moves of a round (`iterate`), or None
+        others = np.random.SeedSequence(rng_seed).generate_state(n_threads - 1, np.uint64) | np.uint64(1)
+        self.rngs = [self.rng] + [np.array([seed], dtype=np.uint64) for seed in others]
+        self._copies = []
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -101,16 +112,42 @@ class Separator:
         self.set_length(self.used_length())
 
     def iterate(self, stop) -> float:
-        """One separation round: move every colliding piece once (random order), update weights."""
-        order = separate.shuffled(self.n_movable, self.rng)
-        for first in range(0, self.n_movable, _MOVES_PER_SLICE):
-            if stop.done():
-                break
-            separate.move_items(self.core.instance, self.state, self.moves, self.rng,
-                                order[first:first + _MOVES_PER_SLICE])
+        """One separation round: move every colliding piece once (random order), update weights.
+
+        With several threads (sparrow's `move_items_multi`), each moves the pieces of its own
+        copy of the state in its own random order, and the copy with the least weighted loss
+        goes on; ties go to the calling thread, then the lower one, so a run is reproducible."""
+        if len(self.rngs) == 1:
+            self._move_colliding(self.state, self.rng, stop)
+        else:
+            copies = self._thread_copies()
+            others = [self.threads.submit(self._move_colliding, copy, rng, stop)
+                      for copy, rng in zip(copies, self.rngs[1:])]
+            totals = [self._move_colliding(self.state, self.rng, stop)] + [future.result() for future in others]
+            best = int(np.argmin(totals))  # argmin keeps the first of equals
+            if best:
+                separate.copy_moves(copies[best - 1], self.state)
         separate.update_weights(self.state, self.cfg.weight_min, self.cfg.weight_max, self.cfg.weight_decay)
         stop.tick()
         return self.loss()
+
+    def _thread_copies(self):
+        """The other threads' states, each a copy of the current one sharing its weights (which
+        only `update_weights` changes, between rounds); the arrays are reused from round to round."""
+        if not self._copies or self._copies[0].pair_weight is not self.state.pair_weight:
+            self._copies = [_copy(self.state) for _ in self.rngs[1:]]
+        for copy in self._copies:
+            separate.copy_moves(self.state, copy)
+        return [copy._replace(length=self.state.length) for copy in self._copies]
+
+    def _move_colliding(self, state, rng, stop) -> float:
+        """Move the colliding pieces of ``state`` in a random order; its weighted loss after."""
+        order = separate.shuffled(self.n_movable, rng)
+        for first in range(0, self.n_movable, _MOVES_PER_SLICE):
+            if stop.done():
+                break
+            separate.move_items(self.core.instance, state, self.moves, rng, order[first:first + _MOVES_PER_SLICE])
+        return separate.weighted_total(state)
 
     def separate(self, stop, patience: int, strikes: int) -> bool:
         """Try to remove all overlap at the current length; leaves the best state found."""
@@ -149,10 +186,9 @@ class Separator:
                 break
         else:
             return
-        centre_a = self._centre(a)
-        centre_b = self._centre(b)
-        self.state.position[a] += centre_b - centre_a
-        self.state.position[b] += centre_a - centre_b
+        shift = self._centre(b) - self._centre(a)
+        self.state.position[a] += shift
+        self.state.position[b] -= shift
         self.core.refresh(self.state)
         self.core.snap_all(self.state)
 
@@ -161,10 +197,28 @@ class Separator:
         return self.state.position[i] + 0.5 * np.array([b[0] + b[2], b[1] + b[3]])
 
 
+def _copy(state):
+    """A state of the same pieces for another thread to move (the weights shared, read-only then)."""
+    return state._replace(shape_of=state.shape_of.copy(), position=state.position.copy(),
+                          pair_loss=state.pair_loss.copy(), container_loss=state.container_loss.copy())
+
+
 def compact(problem, stop, listener, rng, start):
-    """Explore (shrink, separate, disrupt on failure, a shorter step after failing), then compress."""
+    """Explore (shrink, separate, disrupt on failure, a shorter step after failing), then compress.
+
+    With ``config.parallel`` "shared", the separation rounds use ``config.workers`` threads
+    (the kernels release the GIL); a portfolio's workers each run this with one.
+    """
+    n_threads = problem.config.workers if problem.config.parallel == "shared" else 1
+    seed = int(rng.integers(2**63))
+    if n_threads == 1:
+        return _compact(problem, stop, listener, rng, start, Separator(problem, start, seed))
+    with concurrent.futures.ThreadPoolExecutor(n_threads - 1) as threads:
+        return _compact(problem, stop, listener, rng, start, Separator(problem, start, seed, threads, n_threads))
+
+
+def _compact(problem, stop, listener, rng, start, sep):
     cfg = problem.config.separator
-    sep = Separator(problem, start, int(rng.integers(2**63)))
     sep.fit()
     if not _make_feasible(sep, stop, cfg, problem, listener, rng):
         return start  # stopped first: an earlier marker stands as it was given

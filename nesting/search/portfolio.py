@@ -1,8 +1,10 @@
-"""Several independent searches in parallel, one process per core, the best one kept.
+"""Several independent searches in parallel, one process per core, the best one kept
+(``NestConfig.parallel = "portfolio"``); the process pool that also builds the NFPs.
 
-Seed-to-seed spread of this kind of search is about a point at short budgets, so on two
-cores a portfolio of two differently seeded runs buys more than splitting one run's moves
-(sparrow's run logs: best-of-two is worth +0.2 to +0.5 points).
+Seed-to-seed spread is about a point at short budgets, so the best of two seeds is worth a
+few tenths of a point. On the garment instances that measured level with one search shared
+by two threads (the default, `nesting.search.compaction`); on markers of long curves the
+shared search was ahead, as each worker here needs its own copy of the NFP table.
 
 Workers come from a fork server whose process imported the engine and compiled its kernels
 once (`nesting.search.worker`): forking the caller itself is unsafe when it runs threads
