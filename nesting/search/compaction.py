@@ -66,7 +66,7 @@ class Separator:
         self.threads = threads  # runs the other threads' moves of a round (`iterate`), or None
         others = np.random.SeedSequence(rng_seed).generate_state(n_threads - 1, np.uint64) | np.uint64(1)
         self.rngs = [self.rng] + [np.array([seed], dtype=np.uint64) for seed in others]
-        self._copies = []
+        self._copies = [_copy(self.state) for _ in others]  # the state's arrays live as long as it does
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -134,8 +134,6 @@ class Separator:
     def _thread_copies(self):
         """The other threads' states, each a copy of the current one sharing its weights (which
         only `update_weights` changes, between rounds); the arrays are reused from round to round."""
-        if not self._copies or self._copies[0].pair_weight is not self.state.pair_weight:
-            self._copies = [_copy(self.state) for _ in self.rngs[1:]]
         for copy in self._copies:
             separate.copy_moves(self.state, copy)
         return [copy._replace(length=self.state.length) for copy in self._copies]
