@@ -102,6 +102,12 @@ class CollisionCore:
         collision.refresh_all(self.instance, state)
 
     @staticmethod
+    def reset_weights(state: LayoutState) -> None:
+        """Forget the guided-local-search weights, in place (threads' copies share the arrays)."""
+        state.pair_weight[:] = 1.0
+        state.container_weight[:] = 1.0
+
+    @staticmethod
     def snapshot(state: LayoutState) -> Snapshot:
         n = state.n_movable
         return Snapshot(state.shape_of[:n].copy(), state.position[:n].copy(), state.length)

@@ -212,6 +212,22 @@ def test_snapshot_and_restore_return_to_the_same_losses():
     assert sep.length == before.length and np.array_equal(sep.state.pair_loss, losses)
 
 
+def test_a_shrink_resets_the_weights_of_every_thread_copy():
+    """Weights learnt at one length do not carry over to the next; the threads' copies share them."""
+    problem = _random_problem([shapely.box(0, 0, 300, 200), shapely.box(0, 0, 150, 250)], 3)
+    with concurrent.futures.ThreadPoolExecutor(1) as threads:
+        sep = compaction.Separator(problem, bottom_left(problem, area_order(problem)), 1, threads, n_threads=2)
+        sep.fit()
+        sep.shrink(0.3)
+        for _ in range(5):
+            sep.iterate(Stop())
+        assert sep.state.pair_weight.max() > 1.0, "no weight grew: the test proves nothing"
+        sep.shrink(0.01)
+        copy = sep._thread_copies()[0]
+        for state in (sep.state, copy):
+            assert np.all(state.pair_weight == 1.0) and np.all(state.container_weight == 1.0)
+
+
 def _weighted_loss(state) -> float:
     """The total weighted loss, summed plainly: each movable pair once, and each container loss."""
     n = state.n_movable

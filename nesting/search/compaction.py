@@ -97,7 +97,10 @@ class Separator:
 
     # -- moves -----------------------------------------------------------------------------
     def shrink(self, fraction: float, split: float | None = None) -> None:
-        """Shorten the strip by ``fraction``; pieces right of the split line move left with it."""
+        """Shorten the strip by ``fraction``; pieces right of the split line move left with it.
+
+        A new length is a new problem: the weights learnt on the old one's collisions are reset,
+        as sparrow resets them when it changes the strip width."""
         delta = self.length * fraction
         split = self.length / 2 if split is None else split
         n, bounds = self.n_movable, self.core.instance.bounds
@@ -106,6 +109,7 @@ class Separator:
         self.state.position[:n, 0][right_of] -= delta
         self.set_length(self.length - delta)
         self.core.snap_all(self.state)
+        self.core.reset_weights(self.state)
 
     def fit(self) -> None:
         """Close the strip on the rightmost piece."""
