@@ -6,6 +6,7 @@ cannot fit), reported as one line on stderr; 1 an internal error (a bug), with i
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import json
 import math
@@ -82,8 +83,21 @@ def _interruptible_stop(time_limit, iterations):
         # and a print from the handler would then fail as a reentrant call
         os.write(sys.stderr.fileno(), b"\n  stopping: finishing with the best verified marker so far (again to abort)\n")
 
+    def redeliver(unraisable, dropped=sys.unraisablehook):
+        """A signal that lands in a finalizer (a weakref callback, ``__del__``) raises its
+        `Abandoned` there, and Python drops it: deliver it again, a millisecond later (once this
+        hook has returned), until it lands where it propagates."""
+        if isinstance(unraisable.exc_value, Abandoned):
+            again = threading.Timer(0.001, _thread.interrupt_main, (signal.SIGUSR1,))
+            again.daemon = True
+            again.start()
+        else:
+            dropped(unraisable)
+
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGUSR1, lambda signum, frame: stop.check_abandoned())
+    sys.unraisablehook = redeliver
     return stop
 
 
@@ -292,7 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)}
+    unraisable_hook = sys.unraisablehook
     try:
         args = build_parser().parse_args(argv)
         return _report_closed_stdout(args.run, args)
@@ -319,6 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for number, handler in handlers.items():
                 if handler is not None:  # None: a handler not set from Python, left as it is
                     signal.signal(number, handler)
+        sys.unraisablehook = unraisable_hook
 
 
 def _report_closed_stdout(run, args) -> int:

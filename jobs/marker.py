@@ -111,6 +111,8 @@ def run(job: MarkerJob, stop=None, listener=None, also: dict | None = None) -> t
         marker.stats["source_sha256"] = json.dumps(source_digests(pieces), sort_keys=True)
     if stop is not None:  # a stop while writing leaves the folder as it was, at once
         stop.urgent = "while writing the outputs (the folder is as it was)"
+    if listener is not None:  # a large marker's drawings and cut files take seconds
+        listener.message(f"writing the outputs: {', '.join(job.formats)}")
     try:
         return marker, write_all(marker, job.out, job.formats, also, ExportOptions.from_spec(spec), stop)
     finally:
